@@ -1,0 +1,37 @@
+//! `schemac check`: compile in memory and compare with generated/; writes nothing.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::migration::{self, Staleness};
+
+pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
+    let (project, files) = match migration::compile_dir(root) {
+        Ok(r) => r,
+        Err((project, err)) => return Ok(super::report(project.as_ref(), &err)),
+    };
+    let generated = &project.config.generated;
+    let stale = migration::stale_files(&project.generated_dir(), &files);
+    if stale.is_empty() {
+        println!("{generated}/ is current ({} files)", files.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for s in &stale {
+        print!("{}", migration::unified_diff(generated, s));
+    }
+    for s in &stale {
+        let line = match s {
+            Staleness::Missing { path, .. } => format!("missing: {generated}/{path}"),
+            Staleness::Changed { path, .. } => format!("stale:   {generated}/{path}"),
+            Staleness::Extra { path, .. } => {
+                format!("extra:   {generated}/{path} (no layer produces it)")
+            }
+        };
+        eprintln!("{line}");
+    }
+    eprintln!(
+        "{} generated file(s) are not current; run `schemac generate` and commit the result",
+        stale.len()
+    );
+    Ok(ExitCode::from(1))
+}

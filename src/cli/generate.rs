@@ -1,0 +1,28 @@
+//! `schemac generate`: compile and write generated/ (only files whose text changes).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::migration;
+
+pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
+    let (project, files) = match migration::compile_dir(root) {
+        Ok(r) => r,
+        Err((project, err)) => return Ok(super::report(project.as_ref(), &err)),
+    };
+    let dir = project.generated_dir();
+    let written = migration::write_all(&dir, &files)?;
+    for path in &written {
+        println!("wrote {}/{path}", project.config.generated);
+    }
+    if written.is_empty() {
+        println!("generated/ is up to date ({} files)", files.len());
+    }
+    for extra in migration::extra_files(&dir, &files) {
+        eprintln!(
+            "warning: {}/{extra} has no layer in {}/; delete it, or restore its spec",
+            project.config.generated, project.config.specs
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

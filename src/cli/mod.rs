@@ -1,0 +1,81 @@
+//! The command line: thin commands over the library, one file each. Exit codes: 0 clean,
+//! 1 stale files (check), 2 errors in the specs or usage.
+
+mod check;
+mod generate;
+mod new;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::migration::CompileError;
+use crate::spec::Project;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "schemac",
+    version,
+    about = "Compile PostgreSQL schema specs (YAML layers) into dbmate migrations"
+)]
+pub struct Cli {
+    /// The project folder (holding schemac.yaml and specs/).
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        default_value = ".",
+        env = "SCHEMAC_PROJECT"
+    )]
+    pub project: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile every layer into generated/migrations and generated/schema.sql.
+    Generate,
+    /// Compile in memory and compare with generated/; exit 1 with a diff when stale.
+    Check,
+    /// Create the next layer file, specs/<UTC timestamp>_<NAME>.yaml.
+    New {
+        /// Lower-case letters, digits and `_`.
+        name: String,
+    },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Generate => generate::run(&cli.project),
+        Command::Check => check::run(&cli.project),
+        Command::New { name } => new::run(&cli.project, name),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Print the diagnostics of a failed compilation (with source snippets) and give exit 2.
+fn report(project: Option<&Project>, err: &CompileError) -> ExitCode {
+    match err {
+        CompileError::Diagnostics(diags) => {
+            let source = |path: &str| project.and_then(|p| p.source(path));
+            for d in &diags.0 {
+                eprint!("{}", d.render(&source));
+            }
+            let n = diags.0.len();
+            eprintln!(
+                "{n} error{} found; nothing was written",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        CompileError::Render(e) => eprintln!("error: {e}"),
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,652 @@
+//! The change kinds (verb + noun) and how each object is created, dropped or altered in place.
+//! Drops carry the whole old object: the down side of a migration is rendered from them.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::graph::{function_target, ColumnCore, Object, TableCore, Target};
+use crate::catalog::*;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    CreateRole {
+        role: Role,
+    },
+    AlterRole {
+        role: Role,
+    },
+    DropRole {
+        role: Role,
+    },
+    GrantMembership {
+        group: String,
+        member: String,
+    },
+    RevokeMembership {
+        group: String,
+        member: String,
+    },
+    CreateSchema {
+        schema: Schema,
+    },
+    AlterSchemaOwner {
+        name: String,
+        owner: OwnerTo,
+    },
+    /// Grant (`true`) or revoke (`false`) the USAGE PostgreSQL gives PUBLIC on `public`.
+    SetSchemaPublicAccess {
+        name: String,
+        granted: bool,
+    },
+    DropSchema {
+        schema: Schema,
+    },
+    CreateExtension {
+        extension: Extension,
+    },
+    DropExtension {
+        extension: Extension,
+    },
+    GrantDefaultPrivileges {
+        key: DefaultPrivilegeKey,
+        privileges: BTreeSet<Privilege>,
+    },
+    RevokeDefaultPrivileges {
+        key: DefaultPrivilegeKey,
+        privileges: BTreeSet<Privilege>,
+    },
+    CreateEnum {
+        enum_type: Enum,
+    },
+    DropEnum {
+        enum_type: Enum,
+    },
+    CreateSequence {
+        sequence: Sequence,
+    },
+    AlterSequence {
+        sequence: Sequence,
+    },
+    DropSequence {
+        sequence: Sequence,
+    },
+    CreateTable {
+        table: TableCore,
+    },
+    AlterTable {
+        table: QName,
+        actions: Vec<TableAction>,
+    },
+    DropTable {
+        table: TableCore,
+    },
+    SetColumnDefault {
+        table: QName,
+        column: String,
+        expr: Expr,
+    },
+    DropColumnDefault {
+        table: QName,
+        column: String,
+    },
+    AddCheck {
+        table: QName,
+        check: Check,
+    },
+    DropCheck {
+        table: QName,
+        check: Check,
+    },
+    CreateIndex {
+        table: QName,
+        index: Index,
+    },
+    DropIndex {
+        table: QName,
+        index: Index,
+    },
+    AddForeignKey {
+        table: QName,
+        fk: ForeignKey,
+    },
+    DropForeignKey {
+        table: QName,
+        fk: ForeignKey,
+    },
+    CreatePolicy {
+        table: QName,
+        policy: Policy,
+    },
+    DropPolicy {
+        table: QName,
+        policy: Policy,
+    },
+    CreateTrigger {
+        table: QName,
+        trigger: Trigger,
+    },
+    DropTrigger {
+        table: QName,
+        trigger: Trigger,
+    },
+    /// `CREATE [OR REPLACE] FUNCTION`.
+    CreateFunction {
+        function: Function,
+        replace: bool,
+    },
+    DropFunction {
+        function: Function,
+        target: Target,
+    },
+    SetFunctionOwner {
+        target: Target,
+        owner: OwnerTo,
+    },
+    /// Grant (`true`) or revoke (`false`) PostgreSQL's default EXECUTE for PUBLIC.
+    SetPublicExecute {
+        target: Target,
+        granted: bool,
+    },
+    Grant {
+        target: Target,
+        grant: Grant,
+    },
+    Revoke {
+        target: Target,
+        grant: Grant,
+    },
+    SetComment {
+        target: Target,
+        text: Option<String>,
+    },
+    InsertRow {
+        row: Row,
+    },
+    DeleteRow {
+        row: Row,
+    },
+    RunSql {
+        sql: String,
+    },
+}
+
+/// `OWNER TO role`, or back to the role running the migration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "to", content = "role", rename_all = "snake_case")]
+pub enum OwnerTo {
+    Role(String),
+    CurrentUser,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum TableAction {
+    AddColumn {
+        column: ColumnCore,
+        default: Option<Expr>,
+    },
+    DropColumn {
+        column: ColumnCore,
+    },
+    AlterColumnType {
+        column: String,
+        data_type: TypeRef,
+    },
+    SetNotNull {
+        column: String,
+    },
+    DropNotNull {
+        column: String,
+    },
+    AddIdentity {
+        column: String,
+        identity: String,
+    },
+    DropIdentity {
+        column: String,
+    },
+    AddPrimaryKey {
+        key: KeyConstraint,
+    },
+    AddUnique {
+        key: KeyConstraint,
+    },
+    DropConstraint {
+        name: String,
+    },
+    EnableRls,
+    DisableRls,
+    ForceRls,
+    NoForceRls,
+}
+
+impl Change {
+    /// The template that renders this change: `templates/<name>.sql`.
+    pub fn template_name(&self) -> String {
+        let value = serde_json_tag(self);
+        format!("{value}.sql")
+    }
+}
+
+fn serde_json_tag(change: &Change) -> &'static str {
+    match change {
+        Change::CreateRole { .. } => "create_role",
+        Change::AlterRole { .. } => "alter_role",
+        Change::DropRole { .. } => "drop_role",
+        Change::GrantMembership { .. } => "grant_membership",
+        Change::RevokeMembership { .. } => "revoke_membership",
+        Change::CreateSchema { .. } => "create_schema",
+        Change::AlterSchemaOwner { .. } => "alter_schema_owner",
+        Change::SetSchemaPublicAccess { .. } => "set_schema_public_access",
+        Change::DropSchema { .. } => "drop_schema",
+        Change::CreateExtension { .. } => "create_extension",
+        Change::DropExtension { .. } => "drop_extension",
+        Change::GrantDefaultPrivileges { .. } => "grant_default_privileges",
+        Change::RevokeDefaultPrivileges { .. } => "revoke_default_privileges",
+        Change::CreateEnum { .. } => "create_enum",
+        Change::DropEnum { .. } => "drop_enum",
+        Change::CreateSequence { .. } => "create_sequence",
+        Change::AlterSequence { .. } => "alter_sequence",
+        Change::DropSequence { .. } => "drop_sequence",
+        Change::CreateTable { .. } => "create_table",
+        Change::AlterTable { .. } => "alter_table",
+        Change::DropTable { .. } => "drop_table",
+        Change::SetColumnDefault { .. } => "set_column_default",
+        Change::DropColumnDefault { .. } => "drop_column_default",
+        Change::AddCheck { .. } => "add_check",
+        Change::DropCheck { .. } => "drop_check",
+        Change::CreateIndex { .. } => "create_index",
+        Change::DropIndex { .. } => "drop_index",
+        Change::AddForeignKey { .. } => "add_foreign_key",
+        Change::DropForeignKey { .. } => "drop_foreign_key",
+        Change::CreatePolicy { .. } => "create_policy",
+        Change::DropPolicy { .. } => "drop_policy",
+        Change::CreateTrigger { .. } => "create_trigger",
+        Change::DropTrigger { .. } => "drop_trigger",
+        Change::CreateFunction { .. } => "create_function",
+        Change::DropFunction { .. } => "drop_function",
+        Change::SetFunctionOwner { .. } => "set_function_owner",
+        Change::SetPublicExecute { .. } => "set_public_execute",
+        Change::Grant { .. } => "grant",
+        Change::Revoke { .. } => "revoke",
+        Change::SetComment { .. } => "set_comment",
+        Change::InsertRow { .. } => "insert_row",
+        Change::DeleteRow { .. } => "delete_row",
+        Change::RunSql { .. } => "run_sql",
+    }
+}
+
+/// The changes that create `object` (in state `to`).
+pub fn create(object: &Object) -> Vec<Change> {
+    match object.clone() {
+        Object::Role(role) => vec![Change::CreateRole { role }],
+        Object::Membership { group, member } => vec![Change::GrantMembership { group, member }],
+        Object::Schema(schema) => create_schema(schema),
+        Object::Extension(extension) => vec![Change::CreateExtension { extension }],
+        Object::DefaultPrivilege(dp) => vec![Change::GrantDefaultPrivileges {
+            key: dp.key,
+            privileges: dp.privileges,
+        }],
+        Object::Enum(enum_type) => vec![Change::CreateEnum { enum_type }],
+        Object::Sequence(sequence) => vec![Change::CreateSequence { sequence }],
+        Object::Table(table) => vec![Change::CreateTable { table }],
+        Object::Function(function) => {
+            let target = function_target(&function);
+            let mut out = Vec::new();
+            if let Some(owner) = &function.owner {
+                out.push(Change::SetFunctionOwner {
+                    target: target.clone(),
+                    owner: OwnerTo::Role(owner.clone()),
+                });
+            }
+            if function.revoke_public {
+                out.push(Change::SetPublicExecute {
+                    target,
+                    granted: false,
+                });
+            }
+            out.insert(
+                0,
+                Change::CreateFunction {
+                    function,
+                    replace: false,
+                },
+            );
+            out
+        }
+        Object::ColumnDefault {
+            table,
+            column,
+            expr,
+        } => vec![Change::SetColumnDefault {
+            table,
+            column,
+            expr,
+        }],
+        Object::Check { table, check } => vec![Change::AddCheck { table, check }],
+        Object::Index { table, index } => vec![Change::CreateIndex { table, index }],
+        Object::ForeignKey { table, fk } => vec![Change::AddForeignKey { table, fk }],
+        Object::Policy { table, policy } => vec![Change::CreatePolicy { table, policy }],
+        Object::Trigger { table, trigger } => vec![Change::CreateTrigger { table, trigger }],
+        Object::Grant { target, grant } => vec![Change::Grant { target, grant }],
+        Object::Comment { target, text } => vec![Change::SetComment {
+            target,
+            text: Some(text),
+        }],
+        Object::Rows(row) => vec![Change::InsertRow { row }],
+    }
+}
+
+/// The changes that drop `object` (from state `from`).
+pub fn drop(object: &Object) -> Vec<Change> {
+    match object.clone() {
+        Object::Role(role) => vec![Change::DropRole { role }],
+        Object::Membership { group, member } => vec![Change::RevokeMembership { group, member }],
+        Object::Schema(schema) => drop_schema(schema),
+        Object::Extension(extension) => vec![Change::DropExtension { extension }],
+        Object::DefaultPrivilege(dp) => vec![Change::RevokeDefaultPrivileges {
+            key: dp.key,
+            privileges: dp.privileges,
+        }],
+        Object::Enum(enum_type) => vec![Change::DropEnum { enum_type }],
+        Object::Sequence(sequence) => vec![Change::DropSequence { sequence }],
+        Object::Table(table) => vec![Change::DropTable { table }],
+        Object::Function(function) => vec![Change::DropFunction {
+            target: function_target(&function),
+            function,
+        }],
+        Object::ColumnDefault { table, column, .. } => {
+            vec![Change::DropColumnDefault { table, column }]
+        }
+        Object::Check { table, check } => vec![Change::DropCheck { table, check }],
+        Object::Index { table, index } => vec![Change::DropIndex { table, index }],
+        Object::ForeignKey { table, fk } => vec![Change::DropForeignKey { table, fk }],
+        Object::Policy { table, policy } => vec![Change::DropPolicy { table, policy }],
+        Object::Trigger { table, trigger } => vec![Change::DropTrigger { table, trigger }],
+        Object::Grant { target, grant } => vec![Change::Revoke { target, grant }],
+        Object::Comment { target, .. } => vec![Change::SetComment { target, text: None }],
+        Object::Rows(row) => vec![Change::DeleteRow { row }],
+    }
+}
+
+/// The changes that turn `prev` into `next` in place, or `None` when the object must be
+/// dropped and created again.
+pub fn alter(prev: &Object, next: &Object, to: &Catalog) -> Option<Vec<Change>> {
+    match (prev, next) {
+        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: b.clone() }]),
+        (Object::Schema(a), Object::Schema(b)) if a.created == b.created => {
+            let mut out = Vec::new();
+            if a.owner != b.owner {
+                let owner = match &b.owner {
+                    Some(o) => OwnerTo::Role(o.clone()),
+                    None => original_owner(b),
+                };
+                out.push(Change::AlterSchemaOwner {
+                    name: b.name.clone(),
+                    owner,
+                });
+            }
+            if a.revoke_public != b.revoke_public && (b.revoke_public || !b.created) {
+                out.push(Change::SetSchemaPublicAccess {
+                    name: b.name.clone(),
+                    granted: !b.revoke_public,
+                });
+            }
+            Some(out)
+        }
+        (Object::Sequence(a), Object::Sequence(b)) if a.data_type == b.data_type => {
+            Some(vec![Change::AlterSequence {
+                sequence: b.clone(),
+            }])
+        }
+        (Object::DefaultPrivilege(a), Object::DefaultPrivilege(b)) => {
+            let mut out = Vec::new();
+            let removed: BTreeSet<Privilege> =
+                a.privileges.difference(&b.privileges).copied().collect();
+            let added: BTreeSet<Privilege> =
+                b.privileges.difference(&a.privileges).copied().collect();
+            if !removed.is_empty() {
+                out.push(Change::RevokeDefaultPrivileges {
+                    key: a.key.clone(),
+                    privileges: removed,
+                });
+            }
+            if !added.is_empty() {
+                out.push(Change::GrantDefaultPrivileges {
+                    key: b.key.clone(),
+                    privileges: added,
+                });
+            }
+            Some(out)
+        }
+        (Object::Table(a), Object::Table(b)) => {
+            alter_table(a, b, to.tables.get(&b.name)).map(|actions| {
+                vec![Change::AlterTable {
+                    table: b.name.clone(),
+                    actions,
+                }]
+            })
+        }
+        (Object::Function(a), Object::Function(b)) if a.replaceable_by(b) => {
+            let target = function_target(b);
+            let mut out = Vec::new();
+            let mut same = a.clone();
+            same.owner = b.owner.clone();
+            same.revoke_public = b.revoke_public;
+            if &same != b {
+                out.push(Change::CreateFunction {
+                    function: b.clone(),
+                    replace: true,
+                });
+            }
+            if a.owner != b.owner {
+                let owner = b.owner.clone().map_or(OwnerTo::CurrentUser, OwnerTo::Role);
+                out.push(Change::SetFunctionOwner {
+                    target: target.clone(),
+                    owner,
+                });
+            }
+            if a.revoke_public != b.revoke_public {
+                out.push(Change::SetPublicExecute {
+                    target,
+                    granted: !b.revoke_public,
+                });
+            }
+            Some(out)
+        }
+        (Object::ColumnDefault { table, column, .. }, Object::ColumnDefault { expr, .. }) => {
+            Some(vec![Change::SetColumnDefault {
+                table: table.clone(),
+                column: column.clone(),
+                expr: expr.clone(),
+            }])
+        }
+        (Object::Grant { target, grant: a }, Object::Grant { grant: b, .. }) => {
+            let mut out = Vec::new();
+            let removed: BTreeSet<Privilege> =
+                a.privileges.difference(&b.privileges).copied().collect();
+            let added: BTreeSet<Privilege> =
+                b.privileges.difference(&a.privileges).copied().collect();
+            if !removed.is_empty() {
+                out.push(Change::Revoke {
+                    target: target.clone(),
+                    grant: Grant {
+                        privileges: removed,
+                        ..a.clone()
+                    },
+                });
+            }
+            if !added.is_empty() {
+                out.push(Change::Grant {
+                    target: target.clone(),
+                    grant: Grant {
+                        privileges: added,
+                        ..b.clone()
+                    },
+                });
+            }
+            Some(out)
+        }
+        (Object::Comment { target, .. }, Object::Comment { text, .. }) => {
+            Some(vec![Change::SetComment {
+                target: target.clone(),
+                text: Some(text.clone()),
+            }])
+        }
+        _ => None,
+    }
+}
+
+fn alter_table(a: &TableCore, b: &TableCore, full: Option<&Table>) -> Option<Vec<TableAction>> {
+    let mut drops = Vec::new();
+    let mut adds = Vec::new();
+    let mut alters = Vec::new();
+    if a.primary_key != b.primary_key {
+        if let Some(pk) = &a.primary_key {
+            drops.push(TableAction::DropConstraint {
+                name: pk.name.clone(),
+            });
+        }
+        if let Some(pk) = &b.primary_key {
+            adds.push(TableAction::AddPrimaryKey { key: pk.clone() });
+        }
+    }
+    for u in &a.uniques {
+        if !b.uniques.contains(u) {
+            drops.push(TableAction::DropConstraint {
+                name: u.name.clone(),
+            });
+        }
+    }
+    for u in &b.uniques {
+        if !a.uniques.contains(u) {
+            adds.push(TableAction::AddUnique { key: u.clone() });
+        }
+    }
+    for c in &a.columns {
+        if !b.columns.iter().any(|x| x.name == c.name) {
+            drops.push(TableAction::DropColumn { column: c.clone() });
+        }
+    }
+    for c in &b.columns {
+        match a.columns.iter().find(|x| x.name == c.name) {
+            None => {
+                // Existing rows need the default of a new NOT NULL column at once.
+                let default = full
+                    .and_then(|t| t.column(&c.name))
+                    .filter(|col| col.not_null)
+                    .and_then(|col| col.default.clone());
+                alters.push(TableAction::AddColumn {
+                    column: c.clone(),
+                    default,
+                })
+            }
+            Some(old) if old == c => {}
+            Some(old) => {
+                if old.identity.is_some() && old.identity != c.identity {
+                    alters.push(TableAction::DropIdentity {
+                        column: c.name.clone(),
+                    });
+                }
+                if old.data_type != c.data_type {
+                    alters.push(TableAction::AlterColumnType {
+                        column: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                    });
+                }
+                let not_null_was = old.not_null;
+                let identity_kept = old.identity.is_some() && old.identity == c.identity;
+                if c.identity.is_some() && old.identity != c.identity {
+                    alters.push(TableAction::AddIdentity {
+                        column: c.name.clone(),
+                        identity: c.identity.clone().unwrap_or_default(),
+                    });
+                } else if !identity_kept && not_null_was != c.not_null {
+                    alters.push(if c.not_null {
+                        TableAction::SetNotNull {
+                            column: c.name.clone(),
+                        }
+                    } else {
+                        TableAction::DropNotNull {
+                            column: c.name.clone(),
+                        }
+                    });
+                }
+            }
+        }
+    }
+    let mut out = drops;
+    out.extend(alters);
+    out.extend(adds);
+    if a.rls_enabled != b.rls_enabled {
+        out.push(if b.rls_enabled {
+            TableAction::EnableRls
+        } else {
+            TableAction::DisableRls
+        });
+    }
+    if a.rls_forced != b.rls_forced {
+        out.push(if b.rls_forced {
+            TableAction::ForceRls
+        } else {
+            TableAction::NoForceRls
+        });
+    }
+    Some(out)
+}
+
+/// A new schema is created; a schema that exists without the project (`public`, external
+/// ones) only gets the owner and PUBLIC access the spec asks for.
+fn create_schema(schema: Schema) -> Vec<Change> {
+    let mut out = Vec::new();
+    let name = schema.name.clone();
+    let revoke = schema.revoke_public;
+    if schema.created {
+        out.push(Change::CreateSchema { schema });
+    } else if let Some(owner) = &schema.owner {
+        out.push(Change::AlterSchemaOwner {
+            name: name.clone(),
+            owner: OwnerTo::Role(owner.clone()),
+        });
+    }
+    if revoke {
+        out.push(Change::SetSchemaPublicAccess {
+            name,
+            granted: false,
+        });
+    }
+    out
+}
+
+/// Dropping a schema the project did not create gives back what PostgreSQL set up.
+fn drop_schema(schema: Schema) -> Vec<Change> {
+    if schema.created {
+        return vec![Change::DropSchema { schema }];
+    }
+    let mut out = Vec::new();
+    if schema.revoke_public {
+        out.push(Change::SetSchemaPublicAccess {
+            name: schema.name.clone(),
+            granted: true,
+        });
+    }
+    if schema.owner.is_some() {
+        out.push(Change::AlterSchemaOwner {
+            name: schema.name.clone(),
+            owner: original_owner(&schema),
+        });
+    }
+    out
+}
+
+/// Who owns a schema when the project does not say: `public` belongs to pg_database_owner
+/// (PostgreSQL 15 and later); a created schema to the role running the migration.
+fn original_owner(schema: &Schema) -> OwnerTo {
+    if schema.name == "public" && !schema.created {
+        OwnerTo::Role("pg_database_owner".into())
+    } else {
+        OwnerTo::CurrentUser
+    }
+}

@@ -1,0 +1,510 @@
+//! A catalog flattened into a graph of objects: each object has an identity, its own
+//! definition (without its children, so a changed grant does not look like a changed table),
+//! the objects it belongs to (`parents`: dropping one drops it silently), those it needs to
+//! exist (`deps`: PostgreSQL records the dependency and refuses to drop them first), and those
+//! it merely reads at run time (`after`: creation order only).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObjectId {
+    Role(String),
+    Membership { group: String, member: String },
+    Schema(String),
+    Extension(String),
+    DefaultPrivilege(DefaultPrivilegeKey),
+    Enum(QName),
+    Sequence(QName),
+    Table(QName),
+    Function(FunctionKey),
+    ColumnDefault(QName, String),
+    Check(QName, String),
+    Index(QName, String),
+    ForeignKey(QName, String),
+    Policy(QName, String),
+    Trigger(QName, String),
+    Grant(Box<ObjectId>, String, Vec<String>),
+    Comment(Box<ObjectId>),
+    ColumnComment(QName, String),
+    Rows(RowKey),
+}
+
+/// Designates an object in `GRANT ... ON`, `COMMENT ON` and friends; templates render it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// `TABLE`, `SCHEMA`, `SEQUENCE`, `FUNCTION`, `TYPE`, `ROLE`, `COLUMN`, `POLICY`,
+    /// `TRIGGER`, `CONSTRAINT` or `INDEX`.
+    pub kind: &'static str,
+    pub schema: Option<String>,
+    pub name: String,
+    /// Identity argument types of a function.
+    pub args: Option<Vec<String>>,
+    /// The table of a column, policy, trigger or constraint.
+    pub table: Option<QName>,
+}
+
+/// A table without the parts that are objects of their own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableCore {
+    pub name: QName,
+    pub columns: Vec<ColumnCore>,
+    pub primary_key: Option<KeyConstraint>,
+    pub uniques: Vec<KeyConstraint>,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ColumnCore {
+    pub name: String,
+    pub data_type: TypeRef,
+    pub not_null: bool,
+    pub identity: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Object {
+    Role(Role),
+    Membership {
+        group: String,
+        member: String,
+    },
+    Schema(Schema),
+    Extension(Extension),
+    DefaultPrivilege(DefaultPrivilege),
+    Enum(Enum),
+    Sequence(Sequence),
+    Table(TableCore),
+    Function(Function),
+    ColumnDefault {
+        table: QName,
+        column: String,
+        expr: Expr,
+    },
+    Check {
+        table: QName,
+        check: Check,
+    },
+    Index {
+        table: QName,
+        index: Index,
+    },
+    ForeignKey {
+        table: QName,
+        fk: ForeignKey,
+    },
+    Policy {
+        table: QName,
+        policy: Policy,
+    },
+    Trigger {
+        table: QName,
+        trigger: Trigger,
+    },
+    Grant {
+        target: Target,
+        grant: Grant,
+    },
+    Comment {
+        target: Target,
+        text: String,
+    },
+    Rows(Row),
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub object: Object,
+    pub parents: Vec<ObjectId>,
+    pub deps: Vec<ObjectId>,
+    pub after: Vec<ObjectId>,
+}
+
+pub type Graph = BTreeMap<ObjectId, Node>;
+
+fn node(object: Object) -> Node {
+    Node {
+        object,
+        parents: Vec::new(),
+        deps: Vec::new(),
+        after: Vec::new(),
+    }
+}
+
+/// Flatten a catalog into its object graph.
+pub fn graph(cat: &Catalog) -> Graph {
+    let mut g = Graph::new();
+    let schema_dep = |s: &str| ObjectId::Schema(s.to_string());
+    let type_deps = |t: &TypeRef| -> Vec<ObjectId> {
+        match &t.user_type {
+            Some(q) if cat.enums.contains_key(q) => vec![ObjectId::Enum(q.clone())],
+            Some(q) if cat.tables.contains_key(q) => vec![ObjectId::Table(q.clone())],
+            _ => Vec::new(),
+        }
+    };
+    let fn_ids = |name: &QName| -> Vec<ObjectId> {
+        cat.functions
+            .keys()
+            .filter(|k| &k.name == name)
+            .map(|k| ObjectId::Function(k.clone()))
+            .collect()
+    };
+    let refs_deps = |refs: &Refs| -> Vec<ObjectId> {
+        let mut out = Vec::new();
+        for r in &refs.relations {
+            if cat.tables.contains_key(r) {
+                out.push(ObjectId::Table(r.clone()));
+            } else if cat.sequences.contains_key(r) {
+                out.push(ObjectId::Sequence(r.clone()));
+            }
+        }
+        for f in &refs.functions {
+            out.extend(fn_ids(f));
+        }
+        out
+    };
+    let role_dep = |r: &str| -> Vec<ObjectId> {
+        if cat.roles.contains_key(r) {
+            vec![ObjectId::Role(r.to_string())]
+        } else {
+            Vec::new()
+        }
+    };
+    let add_grants = |g: &mut Graph, owner: &ObjectId, target: &Target, grants: &[Grant]| {
+        for grant in grants {
+            let mut n = node(Object::Grant {
+                target: target.clone(),
+                grant: grant.clone(),
+            });
+            n.parents.push(owner.clone());
+            n.deps.extend(role_dep(&grant.grantee));
+            g.insert(
+                ObjectId::Grant(
+                    Box::new(owner.clone()),
+                    grant.grantee.clone(),
+                    grant.columns.clone(),
+                ),
+                n,
+            );
+        }
+    };
+    let add_comment = |g: &mut Graph, owner: &ObjectId, target: Target, text: &Option<String>| {
+        if let Some(text) = text {
+            let mut n = node(Object::Comment {
+                target,
+                text: text.clone(),
+            });
+            n.parents.push(owner.clone());
+            g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
+        }
+    };
+
+    for role in cat.roles.values() {
+        let id = ObjectId::Role(role.name.clone());
+        let mut core = role.clone();
+        core.member_of.clear();
+        core.comment = None;
+        g.insert(id.clone(), node(Object::Role(core)));
+        add_comment(&mut g, &id, target("ROLE", None, &role.name), &role.comment);
+        for group in &role.member_of {
+            let mut n = node(Object::Membership {
+                group: group.clone(),
+                member: role.name.clone(),
+            });
+            n.parents.push(id.clone());
+            n.deps.extend(role_dep(group));
+            n.parents.extend(role_dep(group));
+            g.insert(
+                ObjectId::Membership {
+                    group: group.clone(),
+                    member: role.name.clone(),
+                },
+                n,
+            );
+        }
+    }
+    for s in cat.schemas.values() {
+        let id = ObjectId::Schema(s.name.clone());
+        let mut core = s.clone();
+        core.grants.clear();
+        core.comment = None;
+        let mut n = node(Object::Schema(core));
+        if let Some(o) = &s.owner {
+            n.deps.extend(role_dep(o));
+        }
+        g.insert(id.clone(), n);
+        add_grants(&mut g, &id, &target("SCHEMA", None, &s.name), &s.grants);
+        add_comment(&mut g, &id, target("SCHEMA", None, &s.name), &s.comment);
+    }
+    let in_schema = |s: &str| -> Vec<ObjectId> {
+        if cat.schemas.contains_key(s) {
+            vec![schema_dep(s)]
+        } else {
+            Vec::new()
+        }
+    };
+    for e in cat.extensions.values() {
+        let mut n = node(Object::Extension(e.clone()));
+        if let Some(s) = &e.schema {
+            n.deps.extend(in_schema(s));
+        }
+        g.insert(ObjectId::Extension(e.name.clone()), n);
+    }
+    for dp in cat.default_privileges.values() {
+        let mut n = node(Object::DefaultPrivilege(dp.clone()));
+        n.deps.extend(role_dep(&dp.key.for_role));
+        n.deps.extend(role_dep(&dp.key.grantee));
+        if let Some(s) = &dp.key.in_schema {
+            n.deps.extend(in_schema(s));
+        }
+        g.insert(ObjectId::DefaultPrivilege(dp.key.clone()), n);
+    }
+    for e in cat.enums.values() {
+        let id = ObjectId::Enum(e.name.clone());
+        let mut core = e.clone();
+        core.comment = None;
+        let mut n = node(Object::Enum(core));
+        n.deps.extend(in_schema(&e.name.schema));
+        g.insert(id.clone(), n);
+        add_comment(&mut g, &id, qtarget("TYPE", &e.name), &e.comment);
+    }
+    for s in cat.sequences.values() {
+        let id = ObjectId::Sequence(s.name.clone());
+        let mut core = s.clone();
+        core.grants.clear();
+        core.comment = None;
+        let mut n = node(Object::Sequence(core));
+        n.deps.extend(in_schema(&s.name.schema));
+        g.insert(id.clone(), n);
+        add_grants(&mut g, &id, &qtarget("SEQUENCE", &s.name), &s.grants);
+        add_comment(&mut g, &id, qtarget("SEQUENCE", &s.name), &s.comment);
+    }
+    for t in cat.tables.values() {
+        let id = ObjectId::Table(t.name.clone());
+        let core = TableCore {
+            name: t.name.clone(),
+            columns: t
+                .columns
+                .iter()
+                .map(|c| ColumnCore {
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                    not_null: c.not_null,
+                    identity: c.identity.clone(),
+                })
+                .collect(),
+            primary_key: t.primary_key.clone(),
+            uniques: t.uniques.clone(),
+            rls_enabled: t.rls_enabled,
+            rls_forced: t.rls_forced,
+        };
+        let mut n = node(Object::Table(core));
+        n.deps.extend(in_schema(&t.name.schema));
+        for c in &t.columns {
+            n.deps
+                .extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
+        }
+        g.insert(id.clone(), n);
+        let child = |object: Object, deps: Vec<ObjectId>| Node {
+            object,
+            parents: vec![id.clone()],
+            deps,
+            after: Vec::new(),
+        };
+        for c in &t.columns {
+            if let Some(expr) = &c.default {
+                g.insert(
+                    ObjectId::ColumnDefault(t.name.clone(), c.name.clone()),
+                    child(
+                        Object::ColumnDefault {
+                            table: t.name.clone(),
+                            column: c.name.clone(),
+                            expr: expr.clone(),
+                        },
+                        refs_deps(&expr.refs),
+                    ),
+                );
+            }
+            if let Some(text) = &c.comment {
+                let mut target = qtarget("COLUMN", &t.name);
+                target.name = c.name.clone();
+                target.table = Some(t.name.clone());
+                g.insert(
+                    ObjectId::ColumnComment(t.name.clone(), c.name.clone()),
+                    child(
+                        Object::Comment {
+                            target,
+                            text: text.clone(),
+                        },
+                        Vec::new(),
+                    ),
+                );
+            }
+        }
+        for c in &t.checks {
+            g.insert(
+                ObjectId::Check(t.name.clone(), c.name.clone()),
+                child(
+                    Object::Check {
+                        table: t.name.clone(),
+                        check: c.clone(),
+                    },
+                    refs_deps(&c.expr.refs),
+                ),
+            );
+        }
+        for i in &t.indexes {
+            let deps = i
+                .predicate
+                .as_ref()
+                .map(|p| refs_deps(&p.refs))
+                .unwrap_or_default();
+            g.insert(
+                ObjectId::Index(t.name.clone(), i.name.clone()),
+                child(
+                    Object::Index {
+                        table: t.name.clone(),
+                        index: i.clone(),
+                    },
+                    deps,
+                ),
+            );
+        }
+        for fk in &t.foreign_keys {
+            let mut deps = Vec::new();
+            if cat.tables.contains_key(&fk.ref_table) && fk.ref_table != t.name {
+                deps.push(ObjectId::Table(fk.ref_table.clone()));
+            }
+            g.insert(
+                ObjectId::ForeignKey(t.name.clone(), fk.name.clone()),
+                child(
+                    Object::ForeignKey {
+                        table: t.name.clone(),
+                        fk: fk.clone(),
+                    },
+                    deps,
+                ),
+            );
+        }
+        for p in &t.policies {
+            let mut deps: Vec<ObjectId> = p
+                .using
+                .iter()
+                .chain(p.with_check.iter())
+                .flat_map(|e| refs_deps(&e.refs))
+                .collect();
+            deps.retain(|d| d != &id);
+            for r in &p.roles {
+                deps.extend(role_dep(r));
+            }
+            g.insert(
+                ObjectId::Policy(t.name.clone(), p.name.clone()),
+                child(
+                    Object::Policy {
+                        table: t.name.clone(),
+                        policy: p.clone(),
+                    },
+                    deps,
+                ),
+            );
+        }
+        for tr in &t.triggers {
+            let mut deps: Vec<ObjectId> = fn_ids(&tr.function.name);
+            if let Some(w) = &tr.when {
+                deps.extend(refs_deps(&w.refs));
+            }
+            deps.retain(|d| d != &id);
+            g.insert(
+                ObjectId::Trigger(t.name.clone(), tr.name.clone()),
+                child(
+                    Object::Trigger {
+                        table: t.name.clone(),
+                        trigger: tr.clone(),
+                    },
+                    deps,
+                ),
+            );
+        }
+        add_grants(&mut g, &id, &qtarget("TABLE", &t.name), &t.grants);
+        add_comment(&mut g, &id, qtarget("TABLE", &t.name), &t.comment);
+    }
+    for (key, f) in &cat.functions {
+        let id = ObjectId::Function(key.clone());
+        let mut core = f.clone();
+        core.grants.clear();
+        core.comment = None;
+        let mut n = node(Object::Function(core));
+        n.deps.extend(in_schema(&f.name.schema));
+        for a in &f.args {
+            n.deps.extend(type_deps(&a.data_type));
+            if let Some(d) = &a.default {
+                n.deps.extend(refs_deps(&d.refs));
+            }
+        }
+        match &f.returns {
+            Returns::Type(t) | Returns::SetOf(t) => n.deps.extend(type_deps(t)),
+            Returns::Table(cols) => cols
+                .iter()
+                .for_each(|c| n.deps.extend(type_deps(&c.data_type))),
+            Returns::Trigger | Returns::Void => {}
+        }
+        if let Some(o) = &f.owner {
+            n.deps.extend(role_dep(o));
+        }
+        if f.language == "sql" {
+            n.after
+                .extend(refs_deps(&f.body_refs).into_iter().filter(|d| d != &id));
+        }
+        g.insert(id.clone(), n);
+        let t = function_target(f);
+        add_grants(&mut g, &id, &t, &f.grants);
+        add_comment(&mut g, &id, t, &f.comment);
+    }
+    // Rows go in after the rows of the tables their table references, and out before them.
+    let mut fk_targets: BTreeMap<&QName, Vec<&QName>> = BTreeMap::new();
+    for t in cat.tables.values() {
+        for fk in &t.foreign_keys {
+            if fk.ref_table != t.name {
+                fk_targets.entry(&t.name).or_default().push(&fk.ref_table);
+            }
+        }
+    }
+    for row in cat.rows.values() {
+        let mut n = node(Object::Rows(row.clone()));
+        n.parents.push(ObjectId::Table(row.key.table.clone()));
+        for target in fk_targets.get(&row.key.table).into_iter().flatten() {
+            n.after.extend(
+                cat.rows
+                    .keys()
+                    .filter(|k| &&k.table == target)
+                    .map(|k| ObjectId::Rows(k.clone())),
+            );
+        }
+        g.insert(ObjectId::Rows(row.key.clone()), n);
+    }
+    g
+}
+
+fn target(kind: &'static str, schema: Option<&str>, name: &str) -> Target {
+    Target {
+        kind,
+        schema: schema.map(str::to_string),
+        name: name.to_string(),
+        args: None,
+        table: None,
+    }
+}
+
+fn qtarget(kind: &'static str, q: &QName) -> Target {
+    target(kind, Some(&q.schema), &q.name)
+}
+
+pub fn function_target(f: &Function) -> Target {
+    let mut t = qtarget("FUNCTION", &f.name);
+    t.args = Some(f.identity_types());
+    t
+}

@@ -1,0 +1,76 @@
+//! Fold layers into states: state 0 is the empty catalog, state i is state i-1 with layer i
+//! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
+
+use crate::catalog::Catalog;
+use crate::diagnostic::Diagnostics;
+use crate::resolve::{self, Externals, RawSql};
+use crate::spec::Project;
+
+/// One layer after resolution.
+#[derive(Debug)]
+pub struct Layer {
+    pub version: String,
+    pub name: String,
+    pub source: String,
+    pub description: Option<String>,
+    pub raw: Option<RawSql>,
+}
+
+/// Every state of a project: `states[0]` is empty, `states[i]` follows `layers[i - 1]`.
+#[derive(Debug)]
+pub struct Folded {
+    pub layers: Vec<Layer>,
+    pub states: Vec<Catalog>,
+}
+
+impl Folded {
+    pub fn last(&self) -> &Catalog {
+        self.states.last().expect("states[0] always exists")
+    }
+}
+
+pub fn externals(project: &Project) -> Externals {
+    Externals {
+        roles: project
+            .config
+            .external_roles
+            .iter()
+            .map(|r| r.value.clone())
+            .collect(),
+        schemas: project
+            .config
+            .external_schemas
+            .iter()
+            .map(|s| s.value.clone())
+            .collect(),
+    }
+}
+
+/// Apply every layer in version order. Folding stops at the first layer with errors (all of
+/// that layer's diagnostics are reported): later layers build on it, and checking them
+/// against a state without it would only repeat its errors.
+pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
+    let ext = externals(project);
+    let mut diags = Diagnostics::default();
+    let mut states = vec![Catalog::default()];
+    let mut layers = Vec::new();
+    for file in &project.layers {
+        let prev = states.last().expect("non-empty");
+        let (next, raw) = match resolve::apply_layer(prev, file, &ext) {
+            Ok(r) => r,
+            Err(d) => {
+                diags.extend(d);
+                break;
+            }
+        };
+        states.push(next);
+        layers.push(Layer {
+            version: file.version.clone(),
+            name: file.name.clone(),
+            source: file.display_path.to_string(),
+            description: file.spec.description.clone(),
+            raw,
+        });
+    }
+    diags.into_result(Folded { layers, states })
+}

@@ -1,0 +1,16 @@
+//! schemac: a declarative schema-as-code compiler for PostgreSQL.
+//!
+//! YAML layers go through named stages, one module each (see `ARCHITECTURE.md`):
+//! [`spec`] (load with positions) → [`resolve`] (names, defaults, checks) → [`layers`] (fold
+//! into states) → [`diff`] (ordered changes) → [`render`] (SQL through templates) →
+//! [`migration`] (dbmate files, written atomically; `check` compares in memory).
+
+pub mod catalog;
+pub mod cli;
+pub mod diagnostic;
+pub mod diff;
+pub mod layers;
+pub mod migration;
+pub mod render;
+pub mod resolve;
+pub mod spec;

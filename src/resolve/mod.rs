@@ -1,0 +1,1632 @@
+//! Resolve: turn one layer's spec into the next catalog state. Names are parsed, defaults
+//! filled in, SQL fragments checked, redefinitions and patches applied; then the whole state
+//! is validated (see [`validate`]). Every problem becomes a diagnostic at its YAML position.
+
+pub mod sql;
+mod validate;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::catalog::*;
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::spec::{self, span_of, LayerFile, Spanned};
+
+pub use validate::validate;
+
+/// What a project assumes exists outside it.
+#[derive(Clone, Debug, Default)]
+pub struct Externals {
+    pub roles: BTreeSet<String>,
+    pub schemas: BTreeSet<String>,
+}
+
+/// The raw SQL of a layer's escape hatch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawSql {
+    pub up: String,
+    pub down: String,
+}
+
+/// Apply one layer to the state before it. Returns the state after it and the layer's raw
+/// SQL, or every diagnostic found.
+pub fn apply_layer(
+    prev: &Catalog,
+    layer: &LayerFile,
+    externals: &Externals,
+) -> Result<(Catalog, Option<RawSql>), Diagnostics> {
+    let mut r = Resolver {
+        file: layer.display_path.clone(),
+        diags: Diagnostics::default(),
+        externals,
+        state: prev.clone(),
+        declared: BTreeSet::new(),
+    };
+    let spec = &layer.spec;
+    r.drops(&spec.drop);
+    for s in &spec.roles {
+        r.role(s);
+    }
+    for s in &spec.schemas {
+        r.schema(s);
+    }
+    for s in &spec.extensions {
+        r.extension(s);
+    }
+    for s in &spec.enums {
+        r.enum_type(s, prev);
+    }
+    for s in &spec.sequences {
+        r.sequence(s);
+    }
+    for s in &spec.tables {
+        r.table(s);
+    }
+    for s in &spec.functions {
+        r.function(s);
+    }
+    for s in &spec.default_privileges {
+        r.default_privilege(s);
+    }
+    for s in &spec.rows {
+        r.rows(s);
+    }
+    let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
+    validate(&mut r.state, externals, &mut r.diags);
+    let Resolver { diags, state, .. } = r;
+    diags.into_result((state, raw))
+}
+
+struct Resolver<'a> {
+    file: Arc<str>,
+    diags: Diagnostics,
+    externals: &'a Externals,
+    state: Catalog,
+    /// Identities declared by this layer, to catch duplicates.
+    declared: BTreeSet<String>,
+}
+
+impl Resolver<'_> {
+    fn span<T>(&self, s: &Spanned<T>) -> Span {
+        span_of(&self.file, s)
+    }
+
+    fn err(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::error(code, message).at(Some(span)).help(help));
+    }
+
+    /// Record a declaration; false (with a diagnostic) when the layer already declared it.
+    fn declare(&mut self, key: String, span: &Span, what: &str) -> bool {
+        if !self.declared.insert(key.clone()) {
+            let first = self.state.origins.get(&key).cloned();
+            let help = match first {
+                Some(f) => format!("it is first declared at {f}; keep one declaration per layer"),
+                None => "keep one declaration per layer".into(),
+            };
+            self.err(
+                "E020",
+                span.clone(),
+                format!("{what} is declared twice in this layer"),
+                help,
+            );
+            return false;
+        }
+        self.state.origins.insert(key, span.clone());
+        true
+    }
+
+    fn ident(&mut self, s: &Spanned<String>) -> Option<String> {
+        match ident::validate_ident(&s.value) {
+            Ok(()) => Some(s.value.clone()),
+            Err(msg) => {
+                let span = self.span(s);
+                self.err(
+                    "E021",
+                    span,
+                    format!("invalid name: {msg}"),
+                    "use a name of 1 to 63 bytes",
+                );
+                None
+            }
+        }
+    }
+
+    fn qname(&mut self, s: &Spanned<String>) -> Option<QName> {
+        match QName::parse(&s.value) {
+            Ok(q) => Some(q),
+            Err(msg) => {
+                let span = self.span(s);
+                self.err(
+                    "E021",
+                    span,
+                    format!("invalid name: {msg}"),
+                    "write schema-qualified names as `schema.name`; quote a part containing a dot: '\"a.b\".c'",
+                );
+                None
+            }
+        }
+    }
+
+    fn type_ref(&mut self, s: &Spanned<String>) -> Option<TypeRef> {
+        self.type_text(&s.value, self.span(s))
+    }
+
+    fn type_text(&mut self, text: &str, span: Span) -> Option<TypeRef> {
+        match sql::parse_type(text) {
+            Ok(t) => Some(t),
+            Err(msg) => {
+                self.err(
+                    "E040",
+                    span,
+                    msg,
+                    "use a PostgreSQL type (`text`, `int`, `timestamptz`, `varchar(40)`, `uuid[]` ...) or a schema-qualified enum or table type (`auth.team_role`)",
+                );
+                None
+            }
+        }
+    }
+
+    fn expr(&mut self, s: &Spanned<String>, what: &str) -> Option<Expr> {
+        let span = self.span(s);
+        if !self.no_marker(&s.value, &span) {
+            return None;
+        }
+        match sql::parse_expr(&s.value) {
+            Ok(e) => Some(e),
+            Err(msg) => {
+                self.err(
+                    "E050",
+                    span,
+                    format!("{what} is not a valid SQL expression: {msg}"),
+                    "write a single PostgreSQL expression, e.g. `now()` or `owner_id = auth.id()`",
+                );
+                None
+            }
+        }
+    }
+
+    /// SQL text must not contain a line dbmate would read as a section marker.
+    fn no_marker(&mut self, text: &str, span: &Span) -> bool {
+        if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| is_dbmate_marker(l)) {
+            let at = Span {
+                line: span.line + n as u64 + u64::from(n > 0 || text.starts_with('\n')),
+                ..span.clone()
+            };
+            self.err(
+                "E051",
+                at,
+                format!("a line starts with `{}`, which dbmate reads as a section marker", line.trim_end()),
+                "indent the line or change the comment; dbmate splits files at lines starting with `-- migrate:`",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn role_name(&mut self, s: &Spanned<String>) -> Option<String> {
+        if s.value.eq_ignore_ascii_case("public") {
+            return Some("PUBLIC".into());
+        }
+        self.ident(s)
+    }
+
+    fn privileges(
+        &mut self,
+        list: &[Spanned<String>],
+        object: PrivilegeObject,
+    ) -> BTreeSet<Privilege> {
+        let mut out = BTreeSet::new();
+        for p in list {
+            let word = p.value.to_ascii_lowercase();
+            if word == "all" || word == "all privileges" {
+                out.extend(object.allowed().iter().copied());
+                continue;
+            }
+            match object
+                .allowed()
+                .iter()
+                .find(|a| a.keyword().eq_ignore_ascii_case(&word))
+            {
+                Some(a) => {
+                    out.insert(*a);
+                }
+                None => {
+                    let names: Vec<String> = object
+                        .allowed()
+                        .iter()
+                        .map(|a| a.keyword().to_ascii_lowercase())
+                        .collect();
+                    let span = self.span(p);
+                    self.err(
+                        "E060",
+                        span,
+                        format!(
+                            "`{}` is not a privilege on a {}",
+                            p.value,
+                            format!("{object:?}").to_ascii_lowercase()
+                        ),
+                        format!("use one of: {}, all", names.join(", ")),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn grants(&mut self, specs: &[spec::GrantSpec], object: PrivilegeObject) -> Vec<Grant> {
+        let mut out: Vec<Grant> = Vec::new();
+        for g in specs {
+            let kind = if g.columns.is_empty() {
+                object
+            } else {
+                PrivilegeObject::Column
+            };
+            if !g.columns.is_empty() && object != PrivilegeObject::Table {
+                let span = self.span(&g.columns[0]);
+                self.err(
+                    "E061",
+                    span,
+                    "column grants exist only on tables",
+                    "remove `columns`",
+                );
+                continue;
+            }
+            let privileges = self.privileges(&g.privileges, kind);
+            let columns: Vec<String> = g.columns.iter().filter_map(|c| self.ident(c)).collect();
+            for to in &g.to {
+                let Some(grantee) = self.role_name(to) else {
+                    continue;
+                };
+                match out
+                    .iter_mut()
+                    .find(|x| x.grantee == grantee && x.columns == columns)
+                {
+                    Some(existing) => existing.privileges.extend(privileges.iter().copied()),
+                    None => out.push(Grant {
+                        grantee,
+                        privileges: privileges.clone(),
+                        columns: columns.clone(),
+                    }),
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn keyword(
+        &mut self,
+        s: &Spanned<String>,
+        allowed: &[(&str, &'static str)],
+        what: &str,
+    ) -> Option<&'static str> {
+        let word = s.value.trim().to_ascii_lowercase().replace('_', " ");
+        if let Some((_, kw)) = allowed.iter().find(|(k, _)| *k == word) {
+            return Some(kw);
+        }
+        let names: Vec<&str> = allowed.iter().map(|(k, _)| *k).collect();
+        let help = match did_you_mean(&word, names.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("use one of: {}", names.join(", ")),
+        };
+        let span = self.span(s);
+        self.err(
+            "E062",
+            span,
+            format!("`{}` is not a valid {what}", s.value),
+            help,
+        );
+        None
+    }
+
+    // ----- object kinds -------------------------------------------------------------
+
+    fn role(&mut self, s: &spec::RoleSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.ident(&s.name) else {
+            return;
+        };
+        if !self.declare(format!("role {name}"), &span, &format!("role `{name}`")) {
+            return;
+        }
+        let member_of = s.member_of.iter().filter_map(|m| self.ident(m)).collect();
+        let password_env = match &s.password_env {
+            Some(env) if !is_env_name(&env.value) => {
+                let sp = self.span(env);
+                self.err("E022", sp, format!("`{}` is not an environment variable name", env.value), "name the variable that holds the password, e.g. `APP_USER_PASSWORD`; never the password itself");
+                None
+            }
+            Some(env) if !s.login => {
+                let sp = self.span(env);
+                self.err(
+                    "E022",
+                    sp,
+                    format!("role `{name}` has a password but cannot log in"),
+                    "add `login: true` or remove `password_env`",
+                );
+                None
+            }
+            other => other.as_ref().map(|e| e.value.clone()),
+        };
+        self.state.roles.insert(
+            name.clone(),
+            Role {
+                name,
+                login: s.login,
+                inherit: s.inherit,
+                bypassrls: s.bypassrls,
+                createdb: s.createdb,
+                createrole: s.createrole,
+                connection_limit: s.connection_limit.unwrap_or(-1),
+                password_env,
+                member_of,
+                comment: s.comment.clone(),
+            },
+        );
+    }
+
+    fn schema(&mut self, s: &spec::SchemaSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.ident(&s.name) else {
+            return;
+        };
+        if !self.declare(format!("schema {name}"), &span, &format!("schema `{name}`")) {
+            return;
+        }
+        let owner = s.owner.as_ref().and_then(|o| self.ident(o));
+        let grants = self.grants(&s.grants, PrivilegeObject::Schema);
+        let created = name != "public" && !self.externals.schemas.contains(&name);
+        self.state.schemas.insert(
+            name.clone(),
+            Schema {
+                name,
+                created,
+                owner,
+                revoke_public: s.revoke_public,
+                grants,
+                comment: s.comment.clone(),
+            },
+        );
+    }
+
+    fn extension(&mut self, s: &spec::ExtensionSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.ident(&s.name) else {
+            return;
+        };
+        if !self.declare(
+            format!("extension {name}"),
+            &span,
+            &format!("extension `{name}`"),
+        ) {
+            return;
+        }
+        let schema = s.schema.as_ref().and_then(|x| self.ident(x));
+        self.state
+            .extensions
+            .insert(name.clone(), Extension { name, schema });
+    }
+
+    fn enum_type(&mut self, s: &spec::EnumSpec, prev: &Catalog) {
+        let span = self.span(&s.name);
+        let Some(name) = self.qname(&s.name) else {
+            return;
+        };
+        if !self.declare(format!("type {name}"), &span, &format!("enum `{name}`")) {
+            return;
+        }
+        let mut values = Vec::new();
+        for v in &s.values {
+            if values.contains(&v.value) {
+                let sp = self.span(v);
+                self.err(
+                    "E023",
+                    sp,
+                    format!("enum value `{}` is listed twice", v.value),
+                    "list each value once",
+                );
+            } else if v.value.is_empty() || v.value.len() > ident::MAX_IDENT_BYTES {
+                let sp = self.span(v);
+                self.err(
+                    "E023",
+                    sp,
+                    format!("enum value `{}` must be 1 to 63 bytes", v.value),
+                    "shorten the value",
+                );
+            } else {
+                values.push(v.value.clone());
+            }
+        }
+        if let Some(old) = prev.enums.get(&name) {
+            if old.values != values {
+                self.err(
+                    "E024",
+                    span,
+                    format!("enum `{name}` changes its values ({} → {})", old.values.join(", "), values.join(", ")),
+                    "changing the values of an existing enum is not supported yet; declare a new enum type",
+                );
+                return;
+            }
+        }
+        self.state.enums.insert(
+            name.clone(),
+            Enum {
+                name,
+                values,
+                comment: s.comment.clone(),
+            },
+        );
+    }
+
+    fn sequence(&mut self, s: &spec::SequenceSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.qname(&s.name) else {
+            return;
+        };
+        if !self.declare(
+            format!("sequence {name}"),
+            &span,
+            &format!("sequence `{name}`"),
+        ) {
+            return;
+        }
+        let data_type = match &s.data_type {
+            Some(t) => self.type_ref(t),
+            None => sql::parse_type("bigint").ok(),
+        };
+        let Some(data_type) = data_type else { return };
+        let grants = self.grants(&s.grants, PrivilegeObject::Sequence);
+        let seq = Sequence {
+            name: name.clone(),
+            data_type,
+            start: s.start.unwrap_or(1),
+            increment: s.increment.unwrap_or(1),
+            grants,
+            comment: s.comment.clone(),
+        };
+        if seq.increment == 0 {
+            self.err(
+                "E025",
+                span,
+                "a sequence increment cannot be 0",
+                "use 1 (or -1 for a descending sequence)",
+            );
+            return;
+        }
+        self.state.sequences.insert(name, seq);
+    }
+
+    fn table(&mut self, s: &spec::TableSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.qname(&s.name) else {
+            return;
+        };
+        if !self.declare(format!("table {name}"), &span, &format!("table `{name}`")) {
+            return;
+        }
+        let mut table = if s.patch {
+            match self.state.tables.get(&name) {
+                Some(t) => t.clone(),
+                None => {
+                    let names: Vec<String> =
+                        self.state.tables.keys().map(|k| k.to_string()).collect();
+                    let help = match did_you_mean(&name.to_string(), names.iter().map(String::as_str)) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => "a patch changes a table declared by an earlier layer; remove `patch: true` to declare it".into(),
+                    };
+                    self.err(
+                        "E030",
+                        span,
+                        format!("`patch: true` but no earlier layer declares table `{name}`"),
+                        help,
+                    );
+                    return;
+                }
+            }
+        } else {
+            if s.drop.is_some() {
+                let sp = self.span(s.drop.as_ref().unwrap());
+                self.err(
+                    "E031",
+                    sp,
+                    "`drop` inside a table is only allowed with `patch: true`",
+                    "add `patch: true`, or restate the table without the parts",
+                );
+            }
+            Table {
+                name: name.clone(),
+                columns: Vec::new(),
+                primary_key: None,
+                uniques: Vec::new(),
+                checks: Vec::new(),
+                foreign_keys: Vec::new(),
+                indexes: Vec::new(),
+                rls_enabled: false,
+                rls_forced: false,
+                policies: Vec::new(),
+                grants: Vec::new(),
+                triggers: Vec::new(),
+                comment: None,
+            }
+        };
+        let tkey = format!("table {name}");
+
+        if let Some(d) = &s.drop {
+            self.drop_table_parts(&mut table, d);
+        }
+        for c in &s.columns {
+            let cspan = self.span(&c.name);
+            let Some(cname) = self.ident(&c.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} column {cname}"),
+                &cspan,
+                &format!("column `{cname}` of `{name}`"),
+            ) {
+                continue;
+            }
+            let Some(data_type) = self.type_ref(&c.data_type) else {
+                continue;
+            };
+            let identity = c.identity.as_ref().and_then(|i| {
+                self.keyword(
+                    i,
+                    &[("by default", "BY DEFAULT"), ("always", "ALWAYS")],
+                    "identity (use by_default or always)",
+                )
+            });
+            let default = c.default.as_ref().and_then(|d| self.expr(d, "the default"));
+            if identity.is_some() && default.is_some() {
+                self.err(
+                    "E032",
+                    cspan.clone(),
+                    format!("column `{cname}` has both an identity and a default"),
+                    "remove one of them",
+                );
+            }
+            let column = Column {
+                name: cname.clone(),
+                data_type,
+                not_null: c.not_null || identity.is_some(),
+                identity: identity.map(str::to_string),
+                default,
+                comment: c.comment.clone(),
+            };
+            match table.columns.iter_mut().find(|x| x.name == cname) {
+                Some(existing) => *existing = column,
+                None => table.columns.push(column),
+            }
+        }
+        if let Some(pk) = &s.primary_key {
+            let pspan = self.span(pk);
+            let (pname, cols) = match &pk.value {
+                spec::PrimaryKeySpec::Columns(c) => (None, c.clone()),
+                spec::PrimaryKeySpec::Named { name, columns } => (name.clone(), columns.clone()),
+            };
+            let pname = pname.unwrap_or_else(|| format!("{}_pkey", name.name));
+            if self.check_generated_name(&pname, &pspan) {
+                table.primary_key = Some(KeyConstraint {
+                    name: pname,
+                    columns: cols,
+                });
+            }
+        }
+        for u in &s.unique {
+            let uspan = self.span(&u.columns);
+            let uname = match &u.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_key", name.name, u.columns.value.join("_"))),
+            };
+            let Some(uname) = uname else { continue };
+            if !self.check_generated_name(&uname, &uspan)
+                || !self.declare(
+                    format!("{tkey} constraint {uname}"),
+                    &uspan,
+                    &format!("constraint `{uname}` of `{name}`"),
+                )
+            {
+                continue;
+            }
+            upsert_by(
+                &mut table.uniques,
+                KeyConstraint {
+                    name: uname,
+                    columns: u.columns.value.clone(),
+                },
+                |x| &x.name,
+            );
+        }
+        for c in &s.checks {
+            let cspan = self.span(&c.name);
+            let Some(cname) = self.ident(&c.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} constraint {cname}"),
+                &cspan,
+                &format!("constraint `{cname}` of `{name}`"),
+            ) {
+                continue;
+            }
+            let Some(expr) = self.expr(&c.expr, "the check") else {
+                continue;
+            };
+            upsert_by(&mut table.checks, Check { name: cname, expr }, |x| &x.name);
+        }
+        for f in &s.foreign_keys {
+            let fspan = self.span(&f.columns);
+            let fname = match &f.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_fkey", name.name, f.columns.value.join("_"))),
+            };
+            let Some(fname) = fname else { continue };
+            if !self.check_generated_name(&fname, &fspan)
+                || !self.declare(
+                    format!("{tkey} constraint {fname}"),
+                    &fspan,
+                    &format!("constraint `{fname}` of `{name}`"),
+                )
+            {
+                continue;
+            }
+            let Some(ref_table) = self.qname(&f.references) else {
+                continue;
+            };
+            const ACTIONS: &[(&str, &str)] = &[
+                ("no action", "NO ACTION"),
+                ("restrict", "RESTRICT"),
+                ("cascade", "CASCADE"),
+                ("set null", "SET NULL"),
+                ("set default", "SET DEFAULT"),
+            ];
+            let on_delete = f.on_delete.as_ref().map_or(Some("NO ACTION"), |a| {
+                self.keyword(a, ACTIONS, "foreign key action")
+            });
+            let on_update = f.on_update.as_ref().map_or(Some("NO ACTION"), |a| {
+                self.keyword(a, ACTIONS, "foreign key action")
+            });
+            let (Some(on_delete), Some(on_update)) = (on_delete, on_update) else {
+                continue;
+            };
+            let fk = ForeignKey {
+                name: fname.clone(),
+                columns: f.columns.value.clone(),
+                ref_table,
+                // Empty means "the referenced table's primary key"; validate fills it in.
+                ref_columns: f
+                    .ref_columns
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+                on_delete: on_delete.into(),
+                on_update: on_update.into(),
+            };
+            upsert_by(&mut table.foreign_keys, fk, |x| &x.name);
+        }
+        for i in &s.indexes {
+            let ispan = self.span(&i.columns);
+            let iname = match &i.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_idx", name.name, i.columns.value.join("_"))),
+            };
+            let Some(iname) = iname else { continue };
+            if !self.check_generated_name(&iname, &ispan)
+                || !self.declare(
+                    format!("index {}.{iname}", name.schema),
+                    &ispan,
+                    &format!("index `{iname}`"),
+                )
+            {
+                continue;
+            }
+            let method = match &i.using {
+                Some(m) => self.keyword(
+                    m,
+                    &[
+                        ("btree", "btree"),
+                        ("hash", "hash"),
+                        ("gin", "gin"),
+                        ("gist", "gist"),
+                        ("brin", "brin"),
+                        ("spgist", "spgist"),
+                    ],
+                    "index method",
+                ),
+                None => Some("btree"),
+            };
+            let Some(method) = method else { continue };
+            let predicate = match &i.predicate {
+                Some(p) => match self.expr(p, "the index predicate") {
+                    Some(e) => Some(e),
+                    None => continue,
+                },
+                None => None,
+            };
+            let index = Index {
+                name: iname,
+                columns: i.columns.value.clone(),
+                unique: i.unique,
+                method: method.into(),
+                predicate,
+            };
+            upsert_by(&mut table.indexes, index, |x| &x.name);
+        }
+        if let Some(rls) = &s.rls {
+            (table.rls_enabled, table.rls_forced) = match rls {
+                spec::RlsSpec::Enabled(b) => (*b, false),
+                spec::RlsSpec::Detailed { enabled, force } => (*enabled, *force),
+            };
+        }
+        for p in &s.policies {
+            let pspan = self.span(&p.name);
+            let Some(pname) = self.ident(&p.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} policy {pname}"),
+                &pspan,
+                &format!("policy `{pname}` on `{name}`"),
+            ) {
+                continue;
+            }
+            let permissive = match &p.kind {
+                Some(k) => {
+                    self.keyword(
+                        k,
+                        &[("permissive", "PERMISSIVE"), ("restrictive", "RESTRICTIVE")],
+                        "policy kind",
+                    ) == Some("PERMISSIVE")
+                }
+                None => true,
+            };
+            let command = match &p.command {
+                Some(c) => self.keyword(
+                    c,
+                    &[
+                        ("all", "ALL"),
+                        ("select", "SELECT"),
+                        ("insert", "INSERT"),
+                        ("update", "UPDATE"),
+                        ("delete", "DELETE"),
+                    ],
+                    "policy command",
+                ),
+                None => Some("ALL"),
+            };
+            let Some(command) = command else { continue };
+            let mut roles: Vec<String> = p.to.iter().filter_map(|r| self.role_name(r)).collect();
+            if roles.is_empty() {
+                roles.push("PUBLIC".into());
+            }
+            roles.sort();
+            roles.dedup();
+            let using = p.using.as_ref().and_then(|u| self.expr(u, "`using`"));
+            let with_check = p
+                .with_check
+                .as_ref()
+                .and_then(|w| self.expr(w, "`with_check`"));
+            if command == "INSERT" && using.is_some() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!("policy `{pname}` is for insert but has `using`"),
+                    "insert policies take only `with_check`",
+                );
+                continue;
+            }
+            if matches!(command, "SELECT" | "DELETE") && with_check.is_some() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!(
+                        "policy `{pname}` is for {} but has `with_check`",
+                        command.to_lowercase()
+                    ),
+                    "select and delete policies take only `using`",
+                );
+                continue;
+            }
+            if using.is_none() && with_check.is_none() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!("policy `{pname}` has neither `using` nor `with_check`"),
+                    "say which rows the policy allows, e.g. `using: owner_id = auth.id()`",
+                );
+                continue;
+            }
+            let policy = Policy {
+                name: pname,
+                permissive,
+                command: command.into(),
+                roles,
+                using,
+                with_check,
+            };
+            upsert_by(&mut table.policies, policy, |x| &x.name);
+        }
+        let grants = self.grants(&s.grants, PrivilegeObject::Table);
+        for g in grants {
+            match table
+                .grants
+                .iter_mut()
+                .find(|x| x.grantee == g.grantee && x.columns == g.columns)
+            {
+                Some(existing) => *existing = g,
+                None => table.grants.push(g),
+            }
+        }
+        table.grants.sort();
+        for t in &s.triggers {
+            let tspan = self.span(&t.name);
+            let Some(tname) = self.ident(&t.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} trigger {tname}"),
+                &tspan,
+                &format!("trigger `{tname}` on `{name}`"),
+            ) {
+                continue;
+            }
+            let timing = self.keyword(
+                &t.timing,
+                &[
+                    ("before", "BEFORE"),
+                    ("after", "AFTER"),
+                    ("instead of", "INSTEAD OF"),
+                ],
+                "trigger timing",
+            );
+            let mut events = Vec::new();
+            for e in &t.events {
+                if let Some(kw) = self.keyword(
+                    e,
+                    &[
+                        ("insert", "INSERT"),
+                        ("update", "UPDATE"),
+                        ("delete", "DELETE"),
+                        ("truncate", "TRUNCATE"),
+                    ],
+                    "trigger event",
+                ) {
+                    if !events.contains(&kw.to_string()) {
+                        events.push(kw.to_string());
+                    }
+                }
+            }
+            let for_each_row = match &t.for_each {
+                Some(f) => {
+                    self.keyword(
+                        f,
+                        &[("row", "ROW"), ("statement", "STATEMENT")],
+                        "trigger level",
+                    ) == Some("ROW")
+                }
+                None => true,
+            };
+            let when = t
+                .when
+                .as_ref()
+                .and_then(|w| self.expr(w, "the trigger condition"));
+            let function = self.qname(&t.function);
+            let (Some(timing), Some(function)) = (timing, function) else {
+                continue;
+            };
+            if events.is_empty() {
+                self.err(
+                    "E034",
+                    tspan,
+                    format!("trigger `{tname}` has no events"),
+                    "list events: insert, update, delete or truncate",
+                );
+                continue;
+            }
+            let trigger = Trigger {
+                name: tname,
+                timing: timing.into(),
+                events,
+                for_each_row,
+                when,
+                function: FunctionKey {
+                    name: function,
+                    overload: None,
+                },
+                args: t.args.clone(),
+            };
+            self.state.origins.insert(
+                format!("{tkey} trigger {} function", trigger.name),
+                self.span(&t.function),
+            );
+            upsert_by(&mut table.triggers, trigger, |x| &x.name);
+        }
+        if let Some(c) = &s.comment {
+            table.comment = Some(c.clone());
+        }
+        self.state.tables.insert(name, table);
+    }
+
+    fn check_generated_name(&mut self, name: &str, span: &Span) -> bool {
+        if name.len() > ident::MAX_IDENT_BYTES {
+            self.err(
+                "E021",
+                span.clone(),
+                format!("the constraint or index name `{name}` is longer than 63 bytes"),
+                "give it a shorter explicit `name:`",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn drop_table_parts(&mut self, table: &mut Table, d: &Spanned<spec::TablePartsDrop>) {
+        fn remove<T>(
+            r: &mut Resolver,
+            list: &mut Vec<T>,
+            names: &[Spanned<String>],
+            get: impl Fn(&T) -> &str,
+            what: &str,
+            table: &QName,
+        ) {
+            for n in names {
+                match list.iter().position(|x| get(x) == n.value) {
+                    Some(i) => {
+                        list.remove(i);
+                    }
+                    None => {
+                        let known: Vec<&str> = list.iter().map(&get).collect();
+                        let help = match did_you_mean(&n.value, known.iter().copied()) {
+                            Some(b) => format!("did you mean `{b}`?"),
+                            None => format!("`{table}` has no {what} of that name"),
+                        };
+                        let sp = r.span(n);
+                        r.err(
+                            "E035",
+                            sp,
+                            format!(
+                                "cannot drop {what} `{}`: `{table}` has none of that name",
+                                n.value
+                            ),
+                            help,
+                        );
+                    }
+                }
+            }
+        }
+        let name = table.name.clone();
+        remove(
+            self,
+            &mut table.columns,
+            &d.value.columns,
+            |c| &c.name,
+            "column",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.uniques,
+            &d.value.unique,
+            |c| &c.name,
+            "unique constraint",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.checks,
+            &d.value.checks,
+            |c| &c.name,
+            "check",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.foreign_keys,
+            &d.value.foreign_keys,
+            |c| &c.name,
+            "foreign key",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.indexes,
+            &d.value.indexes,
+            |c| &c.name,
+            "index",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.policies,
+            &d.value.policies,
+            |c| &c.name,
+            "policy",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.triggers,
+            &d.value.triggers,
+            |c| &c.name,
+            "trigger",
+            &name,
+        );
+    }
+
+    fn function(&mut self, s: &spec::FunctionSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.qname(&s.name) else {
+            return;
+        };
+        let mut args = Vec::new();
+        let mut ok = true;
+        for a in &s.args {
+            let aname = match &a.name {
+                Some(n) => match self.ident(n) {
+                    Some(n) => Some(n),
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let mode = match &a.mode {
+                Some(m) => self.keyword(
+                    m,
+                    &[
+                        ("in", "IN"),
+                        ("out", "OUT"),
+                        ("inout", "INOUT"),
+                        ("variadic", "VARIADIC"),
+                    ],
+                    "argument mode",
+                ),
+                None => Some("IN"),
+            };
+            let data_type = self.type_ref(&a.data_type);
+            let default = a
+                .default
+                .as_ref()
+                .and_then(|d| self.expr(d, "the argument default"));
+            match (mode, data_type) {
+                (Some(mode), Some(data_type)) => args.push(Arg {
+                    name: aname,
+                    mode: mode.into(),
+                    data_type,
+                    default,
+                }),
+                _ => ok = false,
+            }
+        }
+        let returns = self.returns(&s.returns);
+        let language = match &s.language {
+            Some(l) => self.keyword(
+                l,
+                &[("plpgsql", "plpgsql"), ("sql", "sql")],
+                "function language",
+            ),
+            None => {
+                self.err(
+                    "E042",
+                    span.clone(),
+                    format!("function `{name}` does not say its language"),
+                    "add `language: plpgsql` or `language: sql`",
+                );
+                None
+            }
+        };
+        let volatility = match &s.volatility {
+            Some(v) => self.keyword(
+                v,
+                &[
+                    ("volatile", "VOLATILE"),
+                    ("stable", "STABLE"),
+                    ("immutable", "IMMUTABLE"),
+                ],
+                "volatility",
+            ),
+            None => Some("VOLATILE"),
+        };
+        let security_definer = match &s.security {
+            Some(x) => {
+                self.keyword(
+                    x,
+                    &[("invoker", "INVOKER"), ("definer", "DEFINER")],
+                    "security",
+                ) == Some("DEFINER")
+            }
+            None => false,
+        };
+        let search_path = s
+            .search_path
+            .as_ref()
+            .map(|p| p.iter().filter_map(|x| self.ident(x)).collect());
+        let owner = s.owner.as_ref().and_then(|o| self.ident(o));
+        let grants = self.grants(&s.grants, PrivilegeObject::Function);
+        let body_span = self.span(&s.body);
+        let body_ok = self.no_marker(&s.body.value, &body_span);
+        let (Some(returns), Some(language), Some(volatility)) = (returns, language, volatility)
+        else {
+            return;
+        };
+        if !ok || !body_ok {
+            return;
+        }
+        let mut f = Function {
+            name: name.clone(),
+            overload: s.overload,
+            args,
+            returns,
+            language: language.into(),
+            volatility: volatility.into(),
+            strict: s.strict,
+            security_definer,
+            search_path,
+            owner,
+            revoke_public: s.revoke_public,
+            grants,
+            comment: s.comment.clone(),
+            body: s.body.value.clone(),
+            body_refs: Refs::default(),
+        };
+        match f.language.as_str() {
+            "sql" => match sql::parse_sql_body(&f.body) {
+                Ok(refs) => f.body_refs = refs,
+                Err(msg) => {
+                    self.err(
+                        "E052",
+                        body_span,
+                        format!("the body of `{name}` is not valid SQL: {msg}"),
+                        "an SQL function body is one or more SQL statements",
+                    );
+                    return;
+                }
+            },
+            _ => {
+                let text = crate::render::plpgsql_check_text(&f);
+                if let Err(msg) = sql::parse_plpgsql(&text) {
+                    self.err(
+                        "E052",
+                        body_span,
+                        format!("the body of `{name}` is not valid PL/pgSQL: {msg}"),
+                        "a PL/pgSQL body is a block: [DECLARE ...] BEGIN ... END;",
+                    );
+                    return;
+                }
+            }
+        }
+        let key = FunctionKey {
+            name: name.clone(),
+            overload: s.overload.then(|| f.identity_types()),
+        };
+        if !self.declare(
+            format!("function {key}"),
+            &span,
+            &format!("function `{key}`"),
+        ) {
+            return;
+        }
+        // A plain declaration replaces the earlier function of that name, whatever its
+        // signature; overloads and plain declarations of one name do not mix.
+        let same_name: Vec<FunctionKey> = self
+            .state
+            .functions
+            .keys()
+            .filter(|k| k.name == name)
+            .cloned()
+            .collect();
+        let clash = same_name
+            .iter()
+            .find(|k| k.overload.is_some() != s.overload);
+        if let Some(other) = clash {
+            let help = if s.overload {
+                format!("`{name}` is declared earlier as a single function; drop it first or declare it with `overload: true` there")
+            } else {
+                format!("`{other}` is declared as an overload; add `overload: true` here, or drop the overloads first")
+            };
+            self.err(
+                "E041",
+                span,
+                format!("function `{name}` mixes an overload and a single declaration"),
+                help,
+            );
+            return;
+        }
+        self.state.functions.insert(key, f);
+    }
+
+    fn returns(&mut self, s: &Spanned<spec::ReturnsSpec>) -> Option<Returns> {
+        let span = self.span(s);
+        match &s.value {
+            spec::ReturnsSpec::Type(t) if t.eq_ignore_ascii_case("void") => Some(Returns::Void),
+            spec::ReturnsSpec::Type(t) if t.eq_ignore_ascii_case("trigger") => {
+                Some(Returns::Trigger)
+            }
+            spec::ReturnsSpec::Type(t) => self.type_text(t, span).map(Returns::Type),
+            spec::ReturnsSpec::SetOf { setof } => self.type_text(setof, span).map(Returns::SetOf),
+            spec::ReturnsSpec::Table { table } => {
+                let mut cols = Vec::new();
+                for c in table {
+                    if let Err(msg) = ident::validate_ident(&c.name) {
+                        self.err(
+                            "E021",
+                            span.clone(),
+                            format!("invalid name: {msg}"),
+                            "use a name of 1 to 63 bytes",
+                        );
+                        return None;
+                    }
+                    cols.push(ReturnColumn {
+                        name: c.name.clone(),
+                        data_type: self.type_text(&c.data_type, span.clone())?,
+                    });
+                }
+                if cols.is_empty() {
+                    self.err(
+                        "E043",
+                        span,
+                        "`returns: {table: []}` has no columns",
+                        "list the columns the function returns",
+                    );
+                    return None;
+                }
+                Some(Returns::Table(cols))
+            }
+        }
+    }
+
+    fn default_privilege(&mut self, s: &spec::DefaultPrivilegeSpec) {
+        let Some(for_role) = self.ident(&s.for_role) else {
+            return;
+        };
+        let in_schema = s.in_schema.as_ref().and_then(|x| self.ident(x));
+        let Some(object_type) = self.keyword(
+            &s.on,
+            &[
+                ("tables", "TABLES"),
+                ("sequences", "SEQUENCES"),
+                ("functions", "FUNCTIONS"),
+                ("types", "TYPES"),
+                ("schemas", "SCHEMAS"),
+            ],
+            "default privilege object type",
+        ) else {
+            return;
+        };
+        if object_type == "SCHEMAS" && in_schema.is_some() {
+            let sp = self.span(&s.on);
+            self.err(
+                "E063",
+                sp,
+                "default privileges on schemas cannot be limited to a schema",
+                "remove `in_schema`",
+            );
+            return;
+        }
+        let kind = match object_type {
+            "TABLES" => PrivilegeObject::Table,
+            "SEQUENCES" => PrivilegeObject::Sequence,
+            "FUNCTIONS" => PrivilegeObject::Function,
+            "TYPES" => PrivilegeObject::Type,
+            _ => PrivilegeObject::Schema,
+        };
+        let privileges = self.privileges(&s.privileges, kind);
+        for to in &s.to {
+            let Some(grantee) = self.role_name(to) else {
+                continue;
+            };
+            let key = DefaultPrivilegeKey {
+                for_role: for_role.clone(),
+                in_schema: in_schema.clone(),
+                object_type: object_type.into(),
+                grantee,
+            };
+            let okey = default_privilege_key(&key);
+            let span = self.span(to);
+            if !self.declare(
+                okey,
+                &span,
+                &format!(
+                    "default privileges for `{}` on {}",
+                    key.grantee,
+                    object_type.to_lowercase()
+                ),
+            ) {
+                continue;
+            }
+            self.state.default_privileges.insert(
+                key.clone(),
+                DefaultPrivilege {
+                    key,
+                    privileges: privileges.clone(),
+                },
+            );
+        }
+    }
+
+    fn rows(&mut self, s: &spec::RowsSpec) {
+        let Some(table) = self.qname(&s.table) else {
+            return;
+        };
+        if s.key.value.is_empty() {
+            let sp = self.span(&s.key);
+            self.err(
+                "E070",
+                sp,
+                "`key` lists no columns",
+                "name the columns that identify a row, e.g. `key: [name]`",
+            );
+            return;
+        }
+        for row in &s.values {
+            let rspan = self.span(row);
+            let mut values: Vec<(String, Option<String>)> = row
+                .value
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_ref().map(spec::ScalarValue::as_text)))
+                .collect();
+            values.sort();
+            let mut key = Vec::new();
+            for k in &s.key.value {
+                match values.iter().find(|(c, _)| c == k) {
+                    Some(v) => key.push(v.clone()),
+                    None => {
+                        self.err(
+                            "E071",
+                            rspan.clone(),
+                            format!("this row has no value for key column `{k}`"),
+                            "every row must give its key columns",
+                        );
+                    }
+                }
+            }
+            if key.len() != s.key.value.len() {
+                continue;
+            }
+            let rk = RowKey {
+                table: table.clone(),
+                key,
+            };
+            let okey = row_key(&rk);
+            if !self.declare(okey, &rspan, &format!("a row of `{table}` with this key")) {
+                continue;
+            }
+            self.state.rows.insert(rk.clone(), Row { key: rk, values });
+        }
+    }
+
+    fn raw_sql(&mut self, s: &spec::RawSqlSpec) -> RawSql {
+        for part in [&s.up, &s.down] {
+            let span = self.span(part);
+            if self.no_marker(&part.value, &span) {
+                if let Err(msg) = sql::parse_script(&part.value) {
+                    self.err(
+                        "E053",
+                        span,
+                        format!("the raw SQL is not valid: {msg}"),
+                        "`sql.up` and `sql.down` hold complete SQL statements",
+                    );
+                }
+            }
+        }
+        RawSql {
+            up: s.up.value.clone(),
+            down: s.down.value.clone(),
+        }
+    }
+
+    fn drops(&mut self, d: &spec::DropSpec) {
+        for n in &d.roles {
+            let found = self.state.roles.remove(&n.value).is_some();
+            self.dropped(found, n, "role", self.state.roles.keys().cloned().collect());
+        }
+        for n in &d.schemas {
+            let found = self.state.schemas.remove(&n.value).is_some();
+            self.dropped(
+                found,
+                n,
+                "schema",
+                self.state.schemas.keys().cloned().collect(),
+            );
+        }
+        for n in &d.extensions {
+            let found = self.state.extensions.remove(&n.value).is_some();
+            self.dropped(
+                found,
+                n,
+                "extension",
+                self.state.extensions.keys().cloned().collect(),
+            );
+        }
+        for n in &d.enums {
+            let Some(q) = self.qname(n) else { continue };
+            let found = self.state.enums.remove(&q).is_some();
+            self.dropped(
+                found,
+                n,
+                "enum",
+                self.state.enums.keys().map(|k| k.to_string()).collect(),
+            );
+        }
+        for n in &d.sequences {
+            let Some(q) = self.qname(n) else { continue };
+            let found = self.state.sequences.remove(&q).is_some();
+            self.dropped(
+                found,
+                n,
+                "sequence",
+                self.state.sequences.keys().map(|k| k.to_string()).collect(),
+            );
+        }
+        for n in &d.tables {
+            let Some(q) = self.qname(n) else { continue };
+            let found = self.state.tables.remove(&q).is_some();
+            self.state.rows.retain(|k, _| k.table != q);
+            self.dropped(
+                found,
+                n,
+                "table",
+                self.state.tables.keys().map(|k| k.to_string()).collect(),
+            );
+        }
+        for n in &d.functions {
+            let before = self.state.functions.len();
+            let text = n.value.clone();
+            self.state.functions.retain(|k, _| {
+                k.to_string() != text && !(k.overload.is_none() && k.name.to_string() == text)
+            });
+            let found = self.state.functions.len() != before;
+            self.dropped(
+                found,
+                n,
+                "function",
+                self.state.functions.keys().map(|k| k.to_string()).collect(),
+            );
+        }
+        for dp in &d.default_privileges {
+            let Some(object_type) = ["tables", "sequences", "functions", "types", "schemas"]
+                .iter()
+                .find(|t| t.eq_ignore_ascii_case(&dp.value.on))
+                .map(|t| t.to_ascii_uppercase())
+            else {
+                let sp = self.span(dp);
+                self.err(
+                    "E062",
+                    sp,
+                    format!("`{}` is not a default privilege object type", dp.value.on),
+                    "use tables, sequences, functions, types or schemas",
+                );
+                continue;
+            };
+            for to in &dp.value.to {
+                let grantee = if to.eq_ignore_ascii_case("public") {
+                    "PUBLIC".to_string()
+                } else {
+                    to.clone()
+                };
+                let key = DefaultPrivilegeKey {
+                    for_role: dp.value.for_role.clone(),
+                    in_schema: dp.value.in_schema.clone(),
+                    object_type: object_type.clone(),
+                    grantee,
+                };
+                if self.state.default_privileges.remove(&key).is_none() {
+                    let sp = self.span(dp);
+                    self.err(
+                        "E036",
+                        sp,
+                        format!("no earlier layer declares default privileges for `{to}` here"),
+                        "check for_role, in_schema, on and to against the declaration",
+                    );
+                }
+            }
+        }
+        for r in &d.rows {
+            let Ok(table) = QName::parse(&r.value.table) else {
+                let sp = self.span(r);
+                self.err(
+                    "E021",
+                    sp,
+                    format!("invalid table name `{}`", r.value.table),
+                    "write it as `schema.table`",
+                );
+                continue;
+            };
+            let key: Vec<(String, Option<String>)> = r
+                .value
+                .key
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_ref().map(spec::ScalarValue::as_text)))
+                .collect();
+            let found = self
+                .state
+                .rows
+                .keys()
+                .find(|rk| {
+                    rk.table == table && {
+                        let mut a = rk.key.clone();
+                        a.sort();
+                        a == key
+                    }
+                })
+                .cloned();
+            match found {
+                Some(k) => {
+                    self.state.rows.remove(&k);
+                }
+                None => {
+                    let sp = self.span(r);
+                    self.err(
+                        "E036",
+                        sp,
+                        format!("no earlier layer declares a row of `{table}` with this key"),
+                        "give the key columns and values exactly as declared",
+                    );
+                }
+            }
+        }
+    }
+
+    fn dropped(&mut self, found: bool, n: &Spanned<String>, what: &str, known: Vec<String>) {
+        if found {
+            return;
+        }
+        let help = match did_you_mean(&n.value, known.iter().map(String::as_str)) {
+            Some(b) => format!("did you mean `{b}`?"),
+            None => format!("only a {what} declared by an earlier layer can be dropped"),
+        };
+        let sp = self.span(n);
+        self.err(
+            "E036",
+            sp,
+            format!(
+                "cannot drop {what} `{}`: no earlier layer declares it",
+                n.value
+            ),
+            help,
+        );
+    }
+}
+
+fn upsert_by<T>(list: &mut Vec<T>, item: T, key: impl Fn(&T) -> &String) {
+    match list.iter_mut().find(|x| key(x) == key(&item)) {
+        Some(existing) => *existing = item,
+        None => list.push(item),
+    }
+}
+
+fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether dbmate would read this line as a section marker (`^--\s*migrate:`).
+pub fn is_dbmate_marker(line: &str) -> bool {
+    line.strip_prefix("--")
+        .is_some_and(|rest| rest.trim_start().starts_with("migrate:"))
+}
+
+pub(crate) fn default_privilege_key(k: &DefaultPrivilegeKey) -> String {
+    format!(
+        "default privileges {} {:?} {} {}",
+        k.for_role, k.in_schema, k.object_type, k.grantee
+    )
+}
+
+pub(crate) fn row_key(k: &RowKey) -> String {
+    format!("row {} {:?}", k.table, k.key)
+}
+
+/// The declared-origin map key of a function.
+pub(crate) fn function_origin(k: &FunctionKey) -> String {
+    format!("function {k}")
+}

@@ -1,0 +1,773 @@
+//! Validation of a whole state after a layer is applied: every reference resolves (roles,
+//! schemas, tables, columns, types, functions), overload sets are unambiguous, and implied
+//! values are filled in (foreign keys referencing a primary key, NOT NULL of key columns).
+//! Objects declared by earlier layers are checked too: a drop can leave them dangling.
+
+use std::collections::BTreeSet;
+
+use crate::catalog::*;
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+
+use super::{function_origin, Externals};
+
+pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
+    fill_implied(state);
+    let v = Validator { state, ext };
+    let mut out = Vec::new();
+    v.roles(&mut out);
+    v.schemas(&mut out);
+    v.tables(&mut out);
+    v.functions(&mut out);
+    v.default_privileges(&mut out);
+    v.rows(&mut out);
+    for d in out {
+        diags.push(d);
+    }
+}
+
+fn fill_implied(state: &mut Catalog) {
+    let pks: std::collections::BTreeMap<QName, Vec<String>> = state
+        .tables
+        .iter()
+        .filter_map(|(k, t)| {
+            t.primary_key
+                .as_ref()
+                .map(|pk| (k.clone(), pk.columns.clone()))
+        })
+        .collect();
+    for table in state.tables.values_mut() {
+        if let Some(pk) = &table.primary_key {
+            for c in table
+                .columns
+                .iter_mut()
+                .filter(|c| pk.columns.contains(&c.name))
+            {
+                c.not_null = true;
+            }
+        }
+        for fk in table
+            .foreign_keys
+            .iter_mut()
+            .filter(|fk| fk.ref_columns.is_empty())
+        {
+            if let Some(cols) = pks.get(&fk.ref_table) {
+                fk.ref_columns = cols.clone();
+            }
+        }
+    }
+}
+
+struct Validator<'a> {
+    state: &'a Catalog,
+    ext: &'a Externals,
+}
+
+impl Validator<'_> {
+    fn at(&self, keys: &[String]) -> Option<Span> {
+        keys.iter().find_map(|k| self.state.origins.get(k).cloned())
+    }
+
+    fn role_exists(&self, name: &str) -> bool {
+        name == "PUBLIC" || self.state.roles.contains_key(name) || self.ext.roles.contains(name)
+    }
+
+    fn schema_exists(&self, name: &str) -> bool {
+        name == "public"
+            || name == "pg_catalog"
+            || self.state.schemas.contains_key(name)
+            || self.ext.schemas.contains(name)
+    }
+
+    /// A schema whose contents the project declares (so references into it are checked).
+    fn owned_schema(&self, name: &str) -> bool {
+        (self.state.schemas.get(name).is_some_and(|s| s.created) || name == "public")
+            && !self.ext.schemas.contains(name)
+    }
+
+    fn check_role(&self, out: &mut Vec<Diagnostic>, role: &str, span: Option<Span>, context: &str) {
+        if self.role_exists(role) {
+            return;
+        }
+        let known: Vec<&str> = self
+            .state
+            .roles
+            .keys()
+            .map(String::as_str)
+            .chain(self.ext.roles.iter().map(String::as_str))
+            .collect();
+        let help = match did_you_mean(role, known) {
+            Some(b) => format!("did you mean `{b}`?"),
+            None => "declare the role under `roles:` (in this or an earlier layer), or list it under `external_roles` in schemac.yaml".into(),
+        };
+        out.push(
+            Diagnostic::error(
+                "E100",
+                format!("{context} names role `{role}`, which is not declared"),
+            )
+            .at(span)
+            .help(help),
+        );
+    }
+
+    fn check_schema(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        schema: &str,
+        span: Option<Span>,
+        context: &str,
+    ) {
+        if self.schema_exists(schema) {
+            return;
+        }
+        let help = match did_you_mean(schema, self.state.schemas.keys().map(String::as_str)) {
+            Some(b) => format!("did you mean `{b}`?"),
+            None => "declare the schema under `schemas:`, or list it under `external_schemas` in schemac.yaml".into(),
+        };
+        out.push(
+            Diagnostic::error(
+                "E101",
+                format!("{context} is in schema `{schema}`, which is not declared"),
+            )
+            .at(span)
+            .help(help),
+        );
+    }
+
+    fn check_type(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        t: &TypeRef,
+        span: Option<Span>,
+        context: &str,
+    ) {
+        let Some(q) = &t.user_type else { return };
+        if !self.schema_exists(&q.schema) {
+            self.check_schema(out, &q.schema, span, context);
+            return;
+        }
+        if !self.owned_schema(&q.schema) {
+            return;
+        }
+        if self.state.enums.contains_key(q) || self.state.tables.contains_key(q) {
+            return;
+        }
+        let known: Vec<String> = self
+            .state
+            .enums
+            .keys()
+            .chain(self.state.tables.keys())
+            .map(|k| k.to_string())
+            .collect();
+        let help = match did_you_mean(&q.to_string(), known.iter().map(String::as_str)) {
+            Some(b) => format!("did you mean `{b}`?"),
+            None => "declare it under `enums:` (or as a table, for its row type)".into(),
+        };
+        out.push(
+            Diagnostic::error(
+                "E102",
+                format!("{context} uses type `{q}`, which is not declared"),
+            )
+            .at(span)
+            .help(help),
+        );
+    }
+
+    fn check_refs(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        refs: &Refs,
+        span: Option<Span>,
+        context: &str,
+    ) {
+        for rel in &refs.relations {
+            if !self.owned_schema(&rel.schema)
+                || self.state.tables.contains_key(rel)
+                || self.state.sequences.contains_key(rel)
+            {
+                continue;
+            }
+            if !self.schema_exists(&rel.schema) {
+                self.check_schema(out, &rel.schema, span.clone(), context);
+                continue;
+            }
+            let known: Vec<String> = self.state.tables.keys().map(|k| k.to_string()).collect();
+            let help = match did_you_mean(&rel.to_string(), known.iter().map(String::as_str)) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => "declare the table, or fix the name".into(),
+            };
+            out.push(
+                Diagnostic::error(
+                    "E103",
+                    format!("{context} refers to table `{rel}`, which is not declared"),
+                )
+                .at(span.clone())
+                .help(help),
+            );
+        }
+        for f in &refs.functions {
+            if !self.owned_schema(&f.schema) || self.state.functions.keys().any(|k| &k.name == f) {
+                continue;
+            }
+            if !self.schema_exists(&f.schema) {
+                self.check_schema(out, &f.schema, span.clone(), context);
+                continue;
+            }
+            let known: Vec<String> = self
+                .state
+                .functions
+                .keys()
+                .map(|k| k.name.to_string())
+                .collect();
+            let help = match did_you_mean(&f.to_string(), known.iter().map(String::as_str)) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => "declare the function, or fix the name".into(),
+            };
+            out.push(
+                Diagnostic::error(
+                    "E104",
+                    format!("{context} calls function `{f}`, which is not declared"),
+                )
+                .at(span.clone())
+                .help(help),
+            );
+        }
+    }
+
+    fn check_grants(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        grants: &[Grant],
+        span: Option<Span>,
+        context: &str,
+    ) {
+        for g in grants {
+            self.check_role(out, &g.grantee, span.clone(), context);
+        }
+    }
+
+    fn check_columns(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        table: &Table,
+        cols: &[String],
+        span: Option<Span>,
+        context: &str,
+    ) {
+        if cols.is_empty() {
+            out.push(
+                Diagnostic::error("E105", format!("{context} lists no columns"))
+                    .at(span.clone())
+                    .help("name at least one column"),
+            );
+        }
+        for c in cols {
+            if table.column(c).is_none() {
+                let help = match did_you_mean(c, table.columns.iter().map(|c| c.name.as_str())) {
+                    Some(b) => format!("did you mean `{b}`?"),
+                    None => format!(
+                        "`{}` has columns: {}",
+                        table.name,
+                        table
+                            .columns
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                out.push(
+                    Diagnostic::error(
+                        "E105",
+                        format!(
+                            "{context} names column `{c}`, which `{}` does not have",
+                            table.name
+                        ),
+                    )
+                    .at(span.clone())
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    fn roles(&self, out: &mut Vec<Diagnostic>) {
+        for role in self.state.roles.values() {
+            let span = self.at(&[format!("role {}", role.name)]);
+            for m in &role.member_of {
+                if m == &role.name {
+                    out.push(
+                        Diagnostic::error(
+                            "E106",
+                            format!("role `{}` is a member of itself", role.name),
+                        )
+                        .at(span.clone())
+                        .help("remove it from `member_of`"),
+                    );
+                } else {
+                    self.check_role(
+                        out,
+                        m,
+                        span.clone(),
+                        &format!("`member_of` of role `{}`", role.name),
+                    );
+                }
+            }
+        }
+    }
+
+    fn schemas(&self, out: &mut Vec<Diagnostic>) {
+        for s in self.state.schemas.values() {
+            let span = self.at(&[format!("schema {}", s.name)]);
+            if let Some(o) = &s.owner {
+                self.check_role(
+                    out,
+                    o,
+                    span.clone(),
+                    &format!("the owner of schema `{}`", s.name),
+                );
+            }
+            self.check_grants(
+                out,
+                &s.grants,
+                span,
+                &format!("a grant on schema `{}`", s.name),
+            );
+        }
+        for e in self.state.extensions.values() {
+            if let Some(s) = &e.schema {
+                self.check_schema(
+                    out,
+                    s,
+                    self.at(&[format!("extension {}", e.name)]),
+                    &format!("extension `{}`", e.name),
+                );
+            }
+        }
+        for e in self.state.enums.values() {
+            self.check_schema(
+                out,
+                &e.name.schema,
+                self.at(&[format!("type {}", e.name)]),
+                &format!("enum `{}`", e.name),
+            );
+        }
+        for s in self.state.sequences.values() {
+            let span = self.at(&[format!("sequence {}", s.name)]);
+            self.check_schema(
+                out,
+                &s.name.schema,
+                span.clone(),
+                &format!("sequence `{}`", s.name),
+            );
+            self.check_grants(
+                out,
+                &s.grants,
+                span,
+                &format!("a grant on sequence `{}`", s.name),
+            );
+        }
+    }
+
+    fn tables(&self, out: &mut Vec<Diagnostic>) {
+        let mut index_names: BTreeSet<(String, String)> = BTreeSet::new();
+        for t in self.state.tables.values() {
+            let tkey = format!("table {}", t.name);
+            let span = self.at(std::slice::from_ref(&tkey));
+            self.check_schema(
+                out,
+                &t.name.schema,
+                span.clone(),
+                &format!("table `{}`", t.name),
+            );
+            if t.columns.is_empty() {
+                out.push(
+                    Diagnostic::error("E107", format!("table `{}` has no columns", t.name))
+                        .at(span.clone())
+                        .help("declare its columns under `columns:`"),
+                );
+            }
+            for c in &t.columns {
+                let cspan = self.at(&[format!("{tkey} column {}", c.name), tkey.clone()]);
+                self.check_type(
+                    out,
+                    &c.data_type,
+                    cspan.clone(),
+                    &format!("column `{}` of `{}`", c.name, t.name),
+                );
+                if let Some(d) = &c.default {
+                    self.check_refs(
+                        out,
+                        &d.refs,
+                        cspan,
+                        &format!("the default of `{}.{}`", t.name, c.name),
+                    );
+                }
+            }
+            if let Some(pk) = &t.primary_key {
+                self.check_columns(
+                    out,
+                    t,
+                    &pk.columns,
+                    span.clone(),
+                    &format!("the primary key of `{}`", t.name),
+                );
+            }
+            for u in &t.uniques {
+                let s = self.at(&[format!("{tkey} constraint {}", u.name), tkey.clone()]);
+                self.check_columns(
+                    out,
+                    t,
+                    &u.columns,
+                    s,
+                    &format!("unique constraint `{}`", u.name),
+                );
+            }
+            for c in &t.checks {
+                let s = self.at(&[format!("{tkey} constraint {}", c.name), tkey.clone()]);
+                self.check_refs(out, &c.expr.refs, s, &format!("check `{}`", c.name));
+            }
+            for fk in &t.foreign_keys {
+                let s = self.at(&[format!("{tkey} constraint {}", fk.name), tkey.clone()]);
+                self.check_columns(
+                    out,
+                    t,
+                    &fk.columns,
+                    s.clone(),
+                    &format!("foreign key `{}`", fk.name),
+                );
+                match self.state.tables.get(&fk.ref_table) {
+                    Some(rt) => {
+                        if fk.ref_columns.is_empty() {
+                            out.push(Diagnostic::error("E108", format!("foreign key `{}` references `{}`, which has no primary key", fk.name, rt.name)).at(s.clone()).help("name the referenced columns with `ref_columns`"));
+                        } else {
+                            self.check_columns(
+                                out,
+                                rt,
+                                &fk.ref_columns,
+                                s.clone(),
+                                &format!("foreign key `{}`", fk.name),
+                            );
+                            let is_key = rt
+                                .primary_key
+                                .as_ref()
+                                .is_some_and(|pk| pk.columns == fk.ref_columns)
+                                || rt.uniques.iter().any(|u| u.columns == fk.ref_columns)
+                                || rt.indexes.iter().any(|i| {
+                                    i.unique && i.predicate.is_none() && i.columns == fk.ref_columns
+                                });
+                            if !is_key {
+                                out.push(Diagnostic::error("E108", format!("foreign key `{}` references ({}) of `{}`, which is not a primary key or unique constraint", fk.name, fk.ref_columns.join(", "), rt.name)).at(s.clone()).help("reference the primary key, or declare a unique constraint on those columns"));
+                            }
+                        }
+                        if fk.columns.len() != fk.ref_columns.len() && !fk.ref_columns.is_empty() {
+                            out.push(
+                                Diagnostic::error(
+                                    "E108",
+                                    format!(
+                                        "foreign key `{}` has {} columns but references {}",
+                                        fk.name,
+                                        fk.columns.len(),
+                                        fk.ref_columns.len()
+                                    ),
+                                )
+                                .at(s.clone())
+                                .help("list as many referenced columns as columns"),
+                            );
+                        }
+                    }
+                    None if self.owned_schema(&fk.ref_table.schema)
+                        || !self.schema_exists(&fk.ref_table.schema) =>
+                    {
+                        let known: Vec<String> =
+                            self.state.tables.keys().map(|k| k.to_string()).collect();
+                        let help = match did_you_mean(
+                            &fk.ref_table.to_string(),
+                            known.iter().map(String::as_str),
+                        ) {
+                            Some(b) => format!("did you mean `{b}`?"),
+                            None => "declare the referenced table".into(),
+                        };
+                        out.push(
+                            Diagnostic::error(
+                                "E103",
+                                format!(
+                                    "foreign key `{}` references table `{}`, which is not declared",
+                                    fk.name, fk.ref_table
+                                ),
+                            )
+                            .at(s)
+                            .help(help),
+                        );
+                    }
+                    None => {}
+                }
+            }
+            for i in &t.indexes {
+                let s = self.at(&[format!("index {}.{}", t.name.schema, i.name), tkey.clone()]);
+                self.check_columns(
+                    out,
+                    t,
+                    &i.columns,
+                    s.clone(),
+                    &format!("index `{}`", i.name),
+                );
+                if !index_names.insert((t.name.schema.clone(), i.name.clone())) {
+                    out.push(
+                        Diagnostic::error(
+                            "E109",
+                            format!(
+                                "index name `{}` is used twice in schema `{}`",
+                                i.name, t.name.schema
+                            ),
+                        )
+                        .at(s.clone())
+                        .help("index names are unique per schema; rename one"),
+                    );
+                }
+                if let Some(p) = &i.predicate {
+                    self.check_refs(
+                        out,
+                        &p.refs,
+                        s,
+                        &format!("the predicate of index `{}`", i.name),
+                    );
+                }
+            }
+            for p in &t.policies {
+                let s = self.at(&[format!("{tkey} policy {}", p.name), tkey.clone()]);
+                for r in &p.roles {
+                    self.check_role(out, r, s.clone(), &format!("policy `{}`", p.name));
+                }
+                for e in p.using.iter().chain(p.with_check.iter()) {
+                    self.check_refs(out, &e.refs, s.clone(), &format!("policy `{}`", p.name));
+                }
+            }
+            if !t.policies.is_empty() && !t.rls_enabled {
+                out.push(
+                    Diagnostic::error(
+                        "E110",
+                        format!(
+                            "table `{}` has policies but row-level security is not enabled",
+                            t.name
+                        ),
+                    )
+                    .at(span.clone())
+                    .help("add `rls: true`; without it PostgreSQL ignores the policies"),
+                );
+            }
+            for g in &t.grants {
+                self.check_role(
+                    out,
+                    &g.grantee,
+                    span.clone(),
+                    &format!("a grant on `{}`", t.name),
+                );
+                if !g.columns.is_empty() {
+                    self.check_columns(
+                        out,
+                        t,
+                        &g.columns,
+                        span.clone(),
+                        &format!("a column grant on `{}`", t.name),
+                    );
+                }
+            }
+            for tr in &t.triggers {
+                let s = self.at(&[
+                    format!("{tkey} trigger {} function", tr.name),
+                    format!("{tkey} trigger {}", tr.name),
+                    tkey.clone(),
+                ]);
+                let candidates: Vec<&Function> = self
+                    .state
+                    .functions
+                    .iter()
+                    .filter(|(k, f)| k.name == tr.function.name && f.identity_types().is_empty())
+                    .map(|(_, f)| f)
+                    .collect();
+                match candidates.first() {
+                    Some(f) if f.returns == Returns::Trigger => {}
+                    Some(_) => out.push(
+                        Diagnostic::error(
+                            "E111",
+                            format!(
+                                "trigger `{}` calls `{}`, which does not return trigger",
+                                tr.name, tr.function.name
+                            ),
+                        )
+                        .at(s)
+                        .help("declare the function with `returns: trigger`"),
+                    ),
+                    None if !self.owned_schema(&tr.function.name.schema)
+                        && self.schema_exists(&tr.function.name.schema) => {}
+                    None => {
+                        let known: Vec<String> = self
+                            .state
+                            .functions
+                            .keys()
+                            .map(|k| k.name.to_string())
+                            .collect();
+                        let help = match did_you_mean(
+                            &tr.function.name.to_string(),
+                            known.iter().map(String::as_str),
+                        ) {
+                            Some(b) => format!("did you mean `{b}`?"),
+                            None => {
+                                "declare a function without arguments that returns trigger".into()
+                            }
+                        };
+                        out.push(
+                            Diagnostic::error(
+                                "E104",
+                                format!(
+                                    "trigger `{}` calls function `{}`, which is not declared",
+                                    tr.name, tr.function.name
+                                ),
+                            )
+                            .at(s)
+                            .help(help),
+                        );
+                    }
+                }
+                if let Some(w) = &tr.when {
+                    self.check_refs(
+                        out,
+                        &w.refs,
+                        self.at(&[format!("{tkey} trigger {}", tr.name)]),
+                        &format!("the condition of trigger `{}`", tr.name),
+                    );
+                }
+            }
+        }
+    }
+
+    fn functions(&self, out: &mut Vec<Diagnostic>) {
+        for (key, f) in &self.state.functions {
+            let span = self.at(&[function_origin(key)]);
+            let ctx = format!("function `{key}`");
+            self.check_schema(out, &f.name.schema, span.clone(), &ctx);
+            for a in &f.args {
+                self.check_type(out, &a.data_type, span.clone(), &ctx);
+                if let Some(d) = &a.default {
+                    self.check_refs(out, &d.refs, span.clone(), &ctx);
+                }
+            }
+            match &f.returns {
+                Returns::Type(t) | Returns::SetOf(t) => self.check_type(out, t, span.clone(), &ctx),
+                Returns::Table(cols) => {
+                    for c in cols {
+                        self.check_type(out, &c.data_type, span.clone(), &ctx);
+                    }
+                }
+                Returns::Trigger | Returns::Void => {}
+            }
+            if f.returns == Returns::Trigger && !f.args.is_empty() {
+                out.push(Diagnostic::error("E112", format!("trigger function `{key}` declares arguments")).at(span.clone()).help("trigger functions take no declared arguments; pass trigger `args` and read TG_ARGV"));
+            }
+            let mut seen_default = false;
+            for a in f.args.iter().filter(|a| a.mode != "OUT") {
+                if a.default.is_some() {
+                    seen_default = true;
+                } else if seen_default {
+                    out.push(Diagnostic::error("E113", format!("in `{key}`, an argument without a default follows one with a default")).at(span.clone()).help("give every argument after the first default a default too"));
+                    break;
+                }
+            }
+            if f.language == "sql" {
+                self.check_refs(
+                    out,
+                    &f.body_refs,
+                    self.at(&[function_origin(key)]),
+                    &format!("the body of `{key}`"),
+                );
+            }
+            if let Some(o) = &f.owner {
+                self.check_role(out, o, span.clone(), &format!("the owner of `{key}`"));
+            }
+            if let Some(path) = &f.search_path {
+                for s in path {
+                    self.check_schema(out, s, span.clone(), &format!("the search_path of `{key}`"));
+                }
+            }
+            self.check_grants(out, &f.grants, span, &format!("a grant on `{key}`"));
+        }
+        // Overloads a call could not tell apart.
+        let overloads: Vec<(&FunctionKey, &Function)> = self
+            .state
+            .functions
+            .iter()
+            .filter(|(k, _)| k.overload.is_some())
+            .collect();
+        for (i, (ka, fa)) in overloads.iter().enumerate() {
+            for (kb, fb) in &overloads[i + 1..] {
+                if ka.name == kb.name && ambiguous(fa, fb) {
+                    out.push(
+                        Diagnostic::error("E044", format!("overloads `{ka}` and `{kb}` cannot be told apart by a call"))
+                            .at(self.at(&[function_origin(kb)]))
+                            .help("a call giving only the shared leading arguments matches both; remove a default or change an argument type"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn default_privileges(&self, out: &mut Vec<Diagnostic>) {
+        for dp in self.state.default_privileges.values() {
+            let span = self.at(&[super::default_privilege_key(&dp.key)]);
+            self.check_role(
+                out,
+                &dp.key.for_role,
+                span.clone(),
+                "default privileges `for_role`",
+            );
+            self.check_role(
+                out,
+                &dp.key.grantee,
+                span.clone(),
+                "default privileges `to`",
+            );
+            if let Some(s) = &dp.key.in_schema {
+                self.check_schema(out, s, span, "default privileges `in_schema`");
+            }
+        }
+    }
+
+    fn rows(&self, out: &mut Vec<Diagnostic>) {
+        for row in self.state.rows.values() {
+            let span = self.at(&[super::row_key(&row.key)]);
+            match self.state.tables.get(&row.key.table) {
+                Some(t) => {
+                    let cols: Vec<String> = row.values.iter().map(|(c, _)| c.clone()).collect();
+                    self.check_columns(out, t, &cols, span, &format!("a row of `{}`", t.name));
+                }
+                None => out.push(
+                    Diagnostic::error(
+                        "E103",
+                        format!(
+                            "rows are declared for table `{}`, which is not declared",
+                            row.key.table
+                        ),
+                    )
+                    .at(span)
+                    .help("declare the table, or fix the name"),
+                ),
+            }
+        }
+    }
+}
+
+/// Whether some call matches both overloads: the calls of `a` are its required arguments
+/// plus any number of its defaulted ones; same for `b`.
+fn ambiguous(a: &Function, b: &Function) -> bool {
+    let ta = a.identity_types();
+    let tb = b.identity_types();
+    let required = |f: &Function| {
+        f.args
+            .iter()
+            .filter(|x| x.mode != "OUT" && x.default.is_none())
+            .count()
+    };
+    let lo = required(a).max(required(b));
+    let hi = ta.len().min(tb.len());
+    lo <= hi && ta[..lo] == tb[..lo] && (lo..=hi).any(|n| ta[..n] == tb[..n])
+}

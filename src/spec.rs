@@ -1,0 +1,704 @@
+//! The YAML spec format as serde types, and loading with positions.
+//!
+//! Types mirror the YAML exactly (see `docs/spec-format.md`); names, references and SQL
+//! fragments are [`Spanned`] so later stages can point at them. Nothing here interprets a
+//! value: that is `resolve`'s job.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+pub use serde_saphyr::Spanned;
+
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+
+type S<T> = Spanned<T>;
+
+/// One layer file: `specs/<version>_<name>.yaml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerSpec {
+    pub description: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<RoleSpec>,
+    #[serde(default)]
+    pub schemas: Vec<SchemaSpec>,
+    #[serde(default)]
+    pub extensions: Vec<ExtensionSpec>,
+    #[serde(default)]
+    pub enums: Vec<EnumSpec>,
+    #[serde(default)]
+    pub sequences: Vec<SequenceSpec>,
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+    #[serde(default)]
+    pub functions: Vec<FunctionSpec>,
+    #[serde(default)]
+    pub default_privileges: Vec<DefaultPrivilegeSpec>,
+    #[serde(default)]
+    pub rows: Vec<RowsSpec>,
+    pub sql: Option<RawSqlSpec>,
+    #[serde(default)]
+    pub drop: DropSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    pub name: S<String>,
+    #[serde(default)]
+    pub login: bool,
+    #[serde(default = "yes")]
+    pub inherit: bool,
+    #[serde(default)]
+    pub bypassrls: bool,
+    #[serde(default)]
+    pub createdb: bool,
+    #[serde(default)]
+    pub createrole: bool,
+    pub connection_limit: Option<i32>,
+    pub password_env: Option<S<String>>,
+    #[serde(default)]
+    pub member_of: Vec<S<String>>,
+    pub comment: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSpec {
+    pub to: Vec<S<String>>,
+    pub privileges: Vec<S<String>>,
+    #[serde(default)]
+    pub columns: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaSpec {
+    pub name: S<String>,
+    pub owner: Option<S<String>>,
+    #[serde(default)]
+    pub revoke_public: bool,
+    #[serde(default)]
+    pub grants: Vec<GrantSpec>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionSpec {
+    pub name: S<String>,
+    pub schema: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumSpec {
+    pub name: S<String>,
+    pub values: Vec<S<String>>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceSpec {
+    pub name: S<String>,
+    #[serde(rename = "type")]
+    pub data_type: Option<S<String>>,
+    pub start: Option<i64>,
+    pub increment: Option<i64>,
+    #[serde(default)]
+    pub grants: Vec<GrantSpec>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: S<String>,
+    #[serde(default)]
+    pub patch: bool,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    pub primary_key: Option<S<PrimaryKeySpec>>,
+    #[serde(default)]
+    pub unique: Vec<UniqueSpec>,
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKeySpec>,
+    #[serde(default)]
+    pub indexes: Vec<IndexSpec>,
+    pub rls: Option<RlsSpec>,
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
+    #[serde(default)]
+    pub grants: Vec<GrantSpec>,
+    #[serde(default)]
+    pub triggers: Vec<TriggerSpec>,
+    pub comment: Option<String>,
+    pub drop: Option<S<TablePartsDrop>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TablePartsDrop {
+    #[serde(default)]
+    pub columns: Vec<S<String>>,
+    #[serde(default)]
+    pub unique: Vec<S<String>>,
+    #[serde(default)]
+    pub checks: Vec<S<String>>,
+    #[serde(default)]
+    pub foreign_keys: Vec<S<String>>,
+    #[serde(default)]
+    pub indexes: Vec<S<String>>,
+    #[serde(default)]
+    pub policies: Vec<S<String>>,
+    #[serde(default)]
+    pub triggers: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    pub name: S<String>,
+    #[serde(rename = "type")]
+    pub data_type: S<String>,
+    #[serde(default)]
+    pub not_null: bool,
+    pub identity: Option<S<String>>,
+    pub default: Option<S<String>>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PrimaryKeySpec {
+    Columns(Vec<String>),
+    Named {
+        name: Option<String>,
+        columns: Vec<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueSpec {
+    pub name: Option<S<String>>,
+    pub columns: S<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub name: S<String>,
+    pub expr: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKeySpec {
+    pub name: Option<S<String>>,
+    pub columns: S<Vec<String>>,
+    pub references: S<String>,
+    pub ref_columns: Option<S<Vec<String>>>,
+    pub on_delete: Option<S<String>>,
+    pub on_update: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    pub name: Option<S<String>>,
+    pub columns: S<Vec<String>>,
+    #[serde(default)]
+    pub unique: bool,
+    pub using: Option<S<String>>,
+    #[serde(rename = "where")]
+    pub predicate: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RlsSpec {
+    Enabled(bool),
+    Detailed {
+        #[serde(default = "yes")]
+        enabled: bool,
+        #[serde(default)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: S<String>,
+    #[serde(rename = "as")]
+    pub kind: Option<S<String>>,
+    #[serde(rename = "for")]
+    pub command: Option<S<String>>,
+    #[serde(default)]
+    pub to: Vec<S<String>>,
+    pub using: Option<S<String>>,
+    pub with_check: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    pub name: S<String>,
+    pub timing: S<String>,
+    pub events: Vec<S<String>>,
+    pub for_each: Option<S<String>>,
+    pub when: Option<S<String>>,
+    pub function: S<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    pub name: S<String>,
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    pub returns: S<ReturnsSpec>,
+    pub language: Option<S<String>>,
+    pub volatility: Option<S<String>>,
+    #[serde(default)]
+    pub strict: bool,
+    pub security: Option<S<String>>,
+    pub search_path: Option<Vec<S<String>>>,
+    pub owner: Option<S<String>>,
+    #[serde(default)]
+    pub revoke_public: bool,
+    #[serde(default)]
+    pub grants: Vec<GrantSpec>,
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub overload: bool,
+    pub body: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    pub name: Option<S<String>>,
+    #[serde(rename = "type")]
+    pub data_type: S<String>,
+    pub default: Option<S<String>>,
+    pub mode: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ReturnsSpec {
+    Type(String),
+    SetOf { setof: String },
+    Table { table: Vec<ReturnColumnSpec> },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnColumnSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultPrivilegeSpec {
+    pub for_role: S<String>,
+    pub in_schema: Option<S<String>>,
+    pub on: S<String>,
+    pub to: Vec<S<String>>,
+    pub privileges: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowsSpec {
+    pub table: S<String>,
+    pub key: S<Vec<String>>,
+    pub values: Vec<S<BTreeMap<String, Option<ScalarValue>>>>,
+}
+
+/// A literal value in a row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ScalarValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl ScalarValue {
+    /// The value as PostgreSQL input text (it is always written as a quoted literal).
+    pub fn as_text(&self) -> String {
+        match self {
+            ScalarValue::Bool(b) => b.to_string(),
+            ScalarValue::Int(i) => i.to_string(),
+            ScalarValue::Float(f) => f.to_string(),
+            ScalarValue::Text(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSqlSpec {
+    pub up: S<String>,
+    pub down: S<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropSpec {
+    #[serde(default)]
+    pub roles: Vec<S<String>>,
+    #[serde(default)]
+    pub schemas: Vec<S<String>>,
+    #[serde(default)]
+    pub extensions: Vec<S<String>>,
+    #[serde(default)]
+    pub enums: Vec<S<String>>,
+    #[serde(default)]
+    pub sequences: Vec<S<String>>,
+    #[serde(default)]
+    pub tables: Vec<S<String>>,
+    #[serde(default)]
+    pub functions: Vec<S<String>>,
+    #[serde(default)]
+    pub default_privileges: Vec<S<DropDefaultPrivilegeSpec>>,
+    #[serde(default)]
+    pub rows: Vec<S<DropRowSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropDefaultPrivilegeSpec {
+    pub for_role: String,
+    pub in_schema: Option<String>,
+    pub on: String,
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropRowSpec {
+    pub table: String,
+    pub key: BTreeMap<String, Option<ScalarValue>>,
+}
+
+/// `schemac.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSpec {
+    #[serde(default = "default_specs")]
+    pub specs: String,
+    #[serde(default = "default_generated")]
+    pub generated: String,
+    #[serde(default = "default_templates")]
+    pub templates: String,
+    #[serde(default)]
+    pub external_roles: Vec<S<String>>,
+    #[serde(default)]
+    pub external_schemas: Vec<S<String>>,
+}
+
+impl Default for ProjectSpec {
+    fn default() -> Self {
+        ProjectSpec {
+            specs: default_specs(),
+            generated: default_generated(),
+            templates: default_templates(),
+            external_roles: Vec::new(),
+            external_schemas: Vec::new(),
+        }
+    }
+}
+
+fn default_specs() -> String {
+    "specs".into()
+}
+fn default_generated() -> String {
+    "generated".into()
+}
+fn default_templates() -> String {
+    "templates".into()
+}
+
+/// A layer file as loaded: where it is, its version and name, its text and its parsed spec.
+#[derive(Debug)]
+pub struct LayerFile {
+    /// Path as shown in diagnostics (relative to the project when possible).
+    pub display_path: Arc<str>,
+    pub version: String,
+    pub name: String,
+    pub text: String,
+    pub spec: LayerSpec,
+}
+
+/// The loaded project: its settings and its layers in version order.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: ProjectSpec,
+    pub config_display: Arc<str>,
+    pub config_text: Option<String>,
+    pub layers: Vec<LayerFile>,
+}
+
+impl Project {
+    pub fn generated_dir(&self) -> PathBuf {
+        self.root.join(&self.config.generated)
+    }
+
+    pub fn specs_dir(&self) -> PathBuf {
+        self.root.join(&self.config.specs)
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        self.root.join(&self.config.templates)
+    }
+
+    /// The text of a file named in a diagnostic, for snippets.
+    pub fn source(&self, display_path: &str) -> Option<String> {
+        if *self.config_display == *display_path {
+            return self.config_text.clone();
+        }
+        self.layers
+            .iter()
+            .find(|l| &*l.display_path == display_path)
+            .map(|l| l.text.clone())
+    }
+}
+
+/// Turn a span from serde-saphyr into ours.
+pub fn span_of<T>(file: &Arc<str>, s: &Spanned<T>) -> Span {
+    Span {
+        file: file.clone(),
+        line: s.referenced.line(),
+        col: s.referenced.column(),
+    }
+}
+
+/// Read `schemac.yaml` (if any) and every layer under the specs folder.
+pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let config_path = root.join("schemac.yaml");
+    let config_display: Arc<str> = Arc::from("schemac.yaml");
+    let (config, config_text) = if config_path.exists() {
+        let text = std::fs::read_to_string(&config_path).map_err(|e| {
+            Diagnostic::error(
+                "E001",
+                format!("cannot read {}: {e}", config_path.display()),
+            )
+        })?;
+        match parse_yaml::<ProjectSpec>(&config_display, &text) {
+            Ok(c) => (c, Some(text)),
+            Err(d) => {
+                diags.push(d);
+                (ProjectSpec::default(), Some(text))
+            }
+        }
+    } else {
+        (ProjectSpec::default(), None)
+    };
+
+    let specs_dir = root.join(&config.specs);
+    let mut layers = Vec::new();
+    let entries = match std::fs::read_dir(&specs_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("E001", format!("cannot read the specs folder {}: {e}", specs_dir.display()))
+                    .help("run schemac in a project folder (or pass --project DIR); `schemac new NAME` creates a first layer"),
+            );
+            return Err(diags);
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if path.is_dir() || !(file_name.ends_with(".yaml") || file_name.ends_with(".yml")) {
+            continue;
+        }
+        let display: Arc<str> = Arc::from(format!("{}/{}", config.specs, file_name));
+        let Some((version, name)) = parse_layer_file_name(&file_name) else {
+            diags.push(
+                Diagnostic::error("E002", format!("`{file_name}` is not named `<version>_<name>.yaml`"))
+                    .at(Some(Span { file: display.clone(), line: 1, col: 1 }))
+                    .help("name layers like `20250101120000_add_users.yaml` (digits, `_`, lower-case letters, digits and `_`); `schemac new NAME` does it for you"),
+            );
+            continue;
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "E001",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+                continue;
+            }
+        };
+        let spec = if is_blank_yaml(&text) {
+            LayerSpec::default()
+        } else {
+            match parse_yaml::<LayerSpec>(&display, &text) {
+                Ok(s) => s,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        };
+        layers.push(LayerFile {
+            display_path: display,
+            version,
+            name,
+            text,
+            spec,
+        });
+    }
+    check_versions(&layers, &mut diags);
+    diags.into_result(Project {
+        root: root.to_path_buf(),
+        config,
+        config_display,
+        config_text,
+        layers,
+    })
+}
+
+fn check_versions(layers: &[LayerFile], diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &LayerFile> = BTreeMap::new();
+    for layer in layers {
+        if let Some(first) = seen.insert(&layer.version, layer) {
+            diags.push(
+                Diagnostic::error(
+                    "E003",
+                    format!("version {} is used by two layers", layer.version),
+                )
+                .at(Some(Span {
+                    file: layer.display_path.clone(),
+                    line: 1,
+                    col: 1,
+                }))
+                .help(format!(
+                    "`{}` has the same version; dbmate would apply only one of them",
+                    first.display_path
+                )),
+            );
+        }
+    }
+    if let Some(first) = layers.first() {
+        for layer in layers {
+            if layer.version.len() != first.version.len() {
+                diags.push(
+                    Diagnostic::error(
+                        "E004",
+                        format!(
+                            "version {} has {} digits but {} has {}",
+                            layer.version,
+                            layer.version.len(),
+                            first.version,
+                            first.version.len()
+                        ),
+                    )
+                    .at(Some(Span { file: layer.display_path.clone(), line: 1, col: 1 }))
+                    .help("dbmate orders migrations by comparing versions as strings: give every layer a version of the same width (14-digit UTC timestamps)"),
+                );
+            }
+        }
+    }
+}
+
+/// `<digits>_<name>.yaml` → (version, name).
+pub fn parse_layer_file_name(file_name: &str) -> Option<(String, String)> {
+    let stem = file_name
+        .strip_suffix(".yaml")
+        .or_else(|| file_name.strip_suffix(".yml"))?;
+    let (version, name) = stem.split_once('_')?;
+    let ok_version = !version.is_empty() && version.chars().all(|c| c.is_ascii_digit());
+    let ok_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    (ok_version && ok_name).then(|| (version.to_string(), name.to_string()))
+}
+
+fn is_blank_yaml(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---"
+    })
+}
+
+/// Parse YAML into `T`, turning serde-saphyr's error into a diagnostic with position and,
+/// for unknown keys, a did-you-mean.
+pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
+    file: &Arc<str>,
+    text: &str,
+) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str::<T>(text).map_err(|err| {
+        let span = err.location().map(|loc| Span {
+            file: file.clone(),
+            line: loc.line().max(1),
+            col: loc.column().max(1),
+        });
+        let raw = err.without_snippet().to_string();
+        let message = first_line_without_position(&raw);
+        let mut diag = Diagnostic::error("E010", message.clone()).at(span);
+        if let Some((field, expected)) = parse_unknown_field(&message) {
+            diag.code = "E011";
+            let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
+            diag = match did_you_mean(&field, candidates.iter().copied()) {
+                Some(best) => {
+                    diag.help(format!("did you mean `{best}`? (see docs/spec-format.md)"))
+                }
+                None => diag.help(format!("expected one of: {}", expected.join(", "))),
+            };
+        } else {
+            diag = diag.help("check the YAML at this position against docs/spec-format.md");
+        }
+        diag
+    })
+}
+
+fn first_line_without_position(raw: &str) -> String {
+    let line = raw.lines().next().unwrap_or(raw).trim();
+    // serde-saphyr appends " at line L, column C"; our span carries that.
+    match line.rfind(" at line ") {
+        Some(i) => line[..i].to_string(),
+        None => line.to_string(),
+    }
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" → (x, [a, b]).
+fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_string())
+        .collect();
+    Some((field.to_string(), expected))
+}

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table|qname }} ADD CONSTRAINT {{ check.name|ident }} CHECK ({{ check.expr.sql }});

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table|qname }} ADD CONSTRAINT {{ fk.name|ident }} FOREIGN KEY ({{ fk.columns|idents }}) REFERENCES {{ fk.ref_table|qname }} ({{ fk.ref_columns|idents }}){% if fk.on_update != "NO ACTION" %} ON UPDATE {{ fk.on_update }}{% endif %}{% if fk.on_delete != "NO ACTION" %} ON DELETE {{ fk.on_delete }}{% endif %};

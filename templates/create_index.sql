@@ -1,0 +1,1 @@
+CREATE {% if index.unique %}UNIQUE {% endif %}INDEX {{ index.name|ident }} ON {{ table|qname }}{% if index.method != "btree" %} USING {{ index.method }}{% endif %} ({{ index.columns|idents }}){% if index.predicate %} WHERE ({{ index.predicate.sql }}){% endif %};

@@ -1,0 +1,1 @@
+CREATE SCHEMA {{ schema.name|ident }}{% if schema.owner is not none %} AUTHORIZATION {{ schema.owner|ident }}{% endif %};

@@ -1,0 +1,1 @@
+DELETE FROM {{ row.key.table|qname }} WHERE {% for k in row.key.key %}{{ k[0]|ident }} {% if k[1] is none %}IS NULL{% else %}= {{ k[1]|literal }}{% endif %}{% if not loop.last %} AND {% endif %}{% endfor %};

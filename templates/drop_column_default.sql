@@ -1,0 +1,1 @@
+ALTER TABLE {{ table|qname }} ALTER COLUMN {{ column|ident }} DROP DEFAULT;

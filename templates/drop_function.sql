@@ -1,0 +1,2 @@
+{% import "_macros.sql" as m -%}
+DROP {{ m.target(target) }};

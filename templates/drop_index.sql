@@ -1,0 +1,1 @@
+DROP INDEX {{ table.schema|ident }}.{{ index.name|ident }};

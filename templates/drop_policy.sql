@@ -1,0 +1,1 @@
+DROP POLICY {{ policy.name|ident }} ON {{ table|qname }};

@@ -1,0 +1,1 @@
+GRANT {{ group|ident }} TO {{ member|ident }};

@@ -1,0 +1,1 @@
+INSERT INTO {{ row.key.table|qname }} ({% for c in row.values %}{{ c[0]|ident }}{% if not loop.last %}, {% endif %}{% endfor %}) VALUES ({% for c in row.values %}{{ c[1]|literal }}{% if not loop.last %}, {% endif %}{% endfor %});

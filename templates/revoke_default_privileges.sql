@@ -1,0 +1,1 @@
+ALTER DEFAULT PRIVILEGES FOR ROLE {{ key.for_role|ident }}{% if key.in_schema is not none %} IN SCHEMA {{ key.in_schema|ident }}{% endif %} REVOKE {{ privileges|join(", ") }} ON {{ key.object_type }} FROM {{ key.grantee|grantee }};

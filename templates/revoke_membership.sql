@@ -1,0 +1,1 @@
+REVOKE {{ group|ident }} FROM {{ member|ident }};
