@@ -41,14 +41,16 @@ pub fn compile(project: &Project) -> Result<Vec<GeneratedFile>, CompileError> {
     compile_folded(&folded, &renderer)
 }
 
-/// Load and compile the project at `root`.
+/// Load and compile the project at `root`. On failure, the project (when it loaded) comes
+/// back with the error, for source snippets.
 pub fn compile_dir(
     root: &Path,
-) -> Result<(Project, Vec<GeneratedFile>), (Option<Project>, CompileError)> {
-    let project = spec::load_project(root).map_err(|d| (None, CompileError::Diagnostics(d)))?;
+) -> Result<(Project, Vec<GeneratedFile>), Box<(Option<Project>, CompileError)>> {
+    let project =
+        spec::load_project(root).map_err(|d| Box::new((None, CompileError::Diagnostics(d))))?;
     match compile(&project) {
         Ok(files) => Ok((project, files)),
-        Err(e) => Err((Some(project), e)),
+        Err(e) => Err(Box::new((Some(project), e))),
     }
 }
 

@@ -690,15 +690,19 @@ fn first_line_without_position(raw: &str) -> String {
     }
 }
 
-/// serde's "unknown field `x`, expected one of `a`, `b`" → (x, [a, b]).
+/// "unknown field `x`, expected one of a, b" (with or without backticks around the
+/// expected names) → (x, [a, b]).
 fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     let rest = message.split("unknown field `").nth(1)?;
     let (field, rest) = rest.split_once('`')?;
-    let expected = rest
-        .split('`')
-        .enumerate()
-        .filter(|(i, _)| i % 2 == 1)
-        .map(|(_, s)| s.to_string())
+    let list = rest
+        .split("expected one of")
+        .nth(1)
+        .or_else(|| rest.split("expected").nth(1))?;
+    let expected = list
+        .split(',')
+        .map(|s| s.trim().trim_matches('`').to_string())
+        .filter(|s| !s.is_empty())
         .collect();
     Some((field.to_string(), expected))
 }

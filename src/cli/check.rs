@@ -8,7 +8,7 @@ use crate::migration::{self, Staleness};
 pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
     let (project, files) = match migration::compile_dir(root) {
         Ok(r) => r,
-        Err((project, err)) => return Ok(super::report(project.as_ref(), &err)),
+        Err(failure) => return Ok(super::report(root, failure.0.as_ref(), &failure.1)),
     };
     let generated = &project.config.generated;
     let stale = migration::stale_files(&project.generated_dir(), &files);

@@ -62,10 +62,14 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// Print the diagnostics of a failed compilation (with source snippets) and give exit 2.
-fn report(project: Option<&Project>, err: &CompileError) -> ExitCode {
+fn report(root: &std::path::Path, project: Option<&Project>, err: &CompileError) -> ExitCode {
     match err {
         CompileError::Diagnostics(diags) => {
-            let source = |path: &str| project.and_then(|p| p.source(path));
+            let source = |path: &str| {
+                project
+                    .and_then(|p| p.source(path))
+                    .or_else(|| std::fs::read_to_string(root.join(path)).ok())
+            };
             for d in &diags.0 {
                 eprint!("{}", d.render(&source));
             }

@@ -195,10 +195,9 @@ impl Resolver<'_> {
     /// SQL text must not contain a line dbmate would read as a section marker.
     fn no_marker(&mut self, text: &str, span: &Span) -> bool {
         if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| is_dbmate_marker(l)) {
-            let at = Span {
-                line: span.line + n as u64 + u64::from(n > 0 || text.starts_with('\n')),
-                ..span.clone()
-            };
+            // serde-saphyr places a block scalar at its first content line, so line n of the
+            // text is n lines further down, at the same indentation.
+            let at = Span { line: span.line + n as u64, ..span.clone() };
             self.err(
                 "E051",
                 at,
@@ -531,8 +530,8 @@ impl Resolver<'_> {
                 }
             }
         } else {
-            if s.drop.is_some() {
-                let sp = self.span(s.drop.as_ref().unwrap());
+            if let Some(d) = &s.drop {
+                let sp = self.span(d);
                 self.err(
                     "E031",
                     sp,

@@ -12,7 +12,12 @@ use super::{function_origin, Externals};
 
 pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     fill_implied(state);
-    let v = Validator { state, ext };
+    // A table whose columns all failed to resolve is already reported.
+    let v = Validator {
+        state,
+        ext,
+        earlier_errors: diags.has_errors(),
+    };
     let mut out = Vec::new();
     v.roles(&mut out);
     v.schemas(&mut out);
@@ -60,6 +65,7 @@ fn fill_implied(state: &mut Catalog) {
 struct Validator<'a> {
     state: &'a Catalog,
     ext: &'a Externals,
+    earlier_errors: bool,
 }
 
 impl Validator<'_> {
@@ -379,7 +385,7 @@ impl Validator<'_> {
                 span.clone(),
                 &format!("table `{}`", t.name),
             );
-            if t.columns.is_empty() {
+            if t.columns.is_empty() && !self.earlier_errors {
                 out.push(
                     Diagnostic::error("E107", format!("table `{}` has no columns", t.name))
                         .at(span.clone())
