@@ -111,6 +111,11 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
         if node.parents.iter().any(|p| dropping.contains(p)) {
             continue; // goes away with its parent
         }
+        if let Object::ColumnDefault { table, column, .. } = &node.object {
+            if to.tables.get(table).is_some_and(|t| t.column(column).is_none()) {
+                continue; // goes away with its column
+            }
+        }
         out.extend(changes::drop(&node.object));
     }
     // Creations and alterations, dependencies first.
@@ -303,3 +308,6 @@ fn origin_of(cat: &Catalog, id: &ObjectId) -> Option<crate::diagnostic::Span> {
     };
     cat.origin(&key).cloned()
 }
+
+#[cfg(test)]
+mod tests;

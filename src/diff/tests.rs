@@ -1,0 +1,115 @@
+//! Diff unit tests: (from, to) → changes, on states built from small YAML layers.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::catalog::Catalog;
+use crate::resolve::{apply_layer, Externals};
+use crate::spec::{parse_yaml, LayerFile};
+
+fn states(layers: &[&str]) -> Vec<Catalog> {
+    let mut out = vec![Catalog::default()];
+    for (i, yaml) in layers.iter().enumerate() {
+        let file: Arc<str> = Arc::from(format!("specs/{i}_l.yaml"));
+        let spec = parse_yaml(&file, yaml).unwrap();
+        let layer = LayerFile { display_path: file, version: i.to_string(), name: "l".into(), text: yaml.to_string(), spec };
+        let (next, _) = apply_layer(out.last().unwrap(), &layer, &Externals::default()).unwrap();
+        out.push(next);
+    }
+    out
+}
+
+fn kinds(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(|c| c.template_name().trim_end_matches(".sql").to_string()).collect()
+}
+
+const BASE: &str = r#"
+schemas: [{name: app}]
+functions:
+  - {name: app.uid, returns: int, language: sql, body: SELECT 1, grants: [{to: [PUBLIC], privileges: [execute]}]}
+tables:
+  - name: app.t
+    columns: [{name: id, type: int, default: app.uid()}, {name: owner, type: int}]
+    rls: true
+    policies: [{name: p, using: owner = app.uid()}]
+"#;
+
+#[test]
+fn a_state_diffed_with_itself_is_empty() {
+    let s = states(&[BASE]);
+    assert!(diff(&s[1], &s[1]).unwrap().is_empty());
+    assert!(diff(&s[0], &s[0]).unwrap().is_empty());
+}
+
+#[test]
+fn creation_order_follows_dependencies() {
+    let s = states(&[BASE]);
+    assert_eq!(
+        kinds(&diff(&s[0], &s[1]).unwrap()),
+        ["create_schema", "create_table", "create_function", "set_column_default", "create_policy", "grant"]
+    );
+    // Down drops what depends on the function (the table, with its policy and default)
+    // before the function, and the schema last.
+    assert_eq!(kinds(&diff(&s[1], &s[0]).unwrap()), ["drop_table", "drop_function", "drop_schema"]);
+}
+
+#[test]
+fn a_new_signature_replaces_the_function_and_its_dependents() {
+    let next = r#"
+functions:
+  - {name: app.uid, args: [{name: d, type: int, default: "0"}], returns: bigint, language: sql, body: SELECT 2::bigint, grants: [{to: [PUBLIC], privileges: [execute]}]}
+"#;
+    let s = states(&[BASE, next]);
+    let up = diff(&s[1], &s[2]).unwrap();
+    assert_eq!(
+        kinds(&up),
+        ["drop_policy", "drop_column_default", "drop_function", "create_function", "set_column_default", "create_policy", "grant"]
+    );
+    match &up[2] {
+        Change::DropFunction { target, .. } => assert_eq!(target.args, Some(vec![])),
+        other => panic!("{other:?}"),
+    }
+    match &up[3] {
+        Change::CreateFunction { replace, .. } => assert!(!replace),
+        other => panic!("{other:?}"),
+    }
+    // And back: the same shape, restoring the old signature.
+    let down = diff(&s[2], &s[1]).unwrap();
+    assert_eq!(kinds(&down), kinds(&up));
+}
+
+#[test]
+fn a_body_change_is_replaced_in_place() {
+    let next = r#"
+functions:
+  - {name: app.uid, returns: int, language: sql, body: SELECT 3, grants: [{to: [PUBLIC], privileges: [execute]}]}
+"#;
+    let s = states(&[BASE, next]);
+    let up = diff(&s[1], &s[2]).unwrap();
+    assert_eq!(kinds(&up), ["create_function"]);
+    assert!(matches!(&up[0], Change::CreateFunction { replace: true, .. }));
+}
+
+#[test]
+fn grant_changes_revoke_and_grant_only_the_difference() {
+    let a = "roles: [{name: r}]\nschemas: [{name: app, grants: [{to: [r], privileges: [usage]}]}]\n";
+    let b = "schemas: [{name: app, grants: [{to: [r], privileges: [create]}]}]\n";
+    let s = states(&[a, b]);
+    let up = diff(&s[1], &s[2]).unwrap();
+    assert_eq!(kinds(&up), ["revoke", "grant"]);
+}
+
+#[test]
+fn a_patch_adds_a_not_null_column_with_its_default_in_one_statement() {
+    let next = "tables:\n  - name: app.t\n    patch: true\n    columns: [{name: n, type: int, not_null: true, default: \"0\"}]\n";
+    let s = states(&[BASE, next]);
+    let up = diff(&s[1], &s[2]).unwrap();
+    assert_eq!(kinds(&up), ["alter_table"]);
+    match &up[0] {
+        Change::AlterTable { actions, .. } => {
+            assert!(matches!(&actions[..], [TableAction::AddColumn { default: Some(d), .. }] if d.sql == "0"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kinds(&diff(&s[2], &s[1]).unwrap()), ["alter_table"]);
+}
