@@ -7,20 +7,33 @@ mod support;
 use std::path::{Path, PathBuf};
 
 fn cases() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
     dirs.sort();
     dirs
 }
 
 fn compile(dir: &Path) -> (Vec<schemac::migration::GeneratedFile>, Vec<String>) {
-    let project = schemac::spec::load_project(dir).unwrap_or_else(|d| panic!("{}: {d:?}", dir.display()));
-    let folded = schemac::layers::fold(&project).unwrap_or_else(|d| panic!("{}: {d:?}", dir.display()));
-    let roles = folded.states.iter().flat_map(|s| s.roles.keys().cloned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    (schemac::migration::compile(&project).unwrap_or_else(|e| panic!("{}: {e:?}", dir.display())), roles)
+    let project =
+        schemac::spec::load_project(dir).unwrap_or_else(|d| panic!("{}: {d:?}", dir.display()));
+    let folded =
+        schemac::layers::fold(&project).unwrap_or_else(|d| panic!("{}: {d:?}", dir.display()));
+    let roles = folded
+        .states
+        .iter()
+        .flat_map(|s| s.roles.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    (
+        schemac::migration::compile(&project)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", dir.display())),
+        roles,
+    )
 }
 
 #[test]
@@ -43,24 +56,58 @@ fn corpus_round_trips_on_postgres_with_dbmate() {
         let (files, roles) = compile(&dir);
         let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
         let url = pg.create_database(&case);
-        let snap = |url: &str| format!("{}\n-- roles --\n{}", pg.dump_schema(url), pg.roles_snapshot(url, &role_refs));
-        let migrations: Vec<_> = files.iter().filter(|f| f.path.starts_with("migrations/")).collect();
+        let snap = |url: &str| {
+            format!(
+                "{}\n-- roles --\n{}",
+                pg.dump_schema(url),
+                pg.roles_snapshot(url, &role_refs)
+            )
+        };
+        let migrations: Vec<_> = files
+            .iter()
+            .filter(|f| f.path.starts_with("migrations/"))
+            .collect();
         let tmp = tempfile::tempdir().unwrap();
         let mut states = vec![snap(&url)];
         for m in &migrations {
-            std::fs::write(tmp.path().join(m.path.trim_start_matches("migrations/")), &m.contents).unwrap();
+            std::fs::write(
+                tmp.path().join(m.path.trim_start_matches("migrations/")),
+                &m.contents,
+            )
+            .unwrap();
             let out = pg.dbmate(&url, tmp.path(), &["up"]);
-            assert!(out.status.success(), "{case}: up {}: {}", m.path, String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{case}: up {}: {}",
+                m.path,
+                String::from_utf8_lossy(&out.stderr)
+            );
             states.push(snap(&url));
         }
         for i in (1..=migrations.len()).rev() {
             let out = pg.dbmate(&url, tmp.path(), &["rollback"]);
-            assert!(out.status.success(), "{case}: rollback {}: {}", migrations[i - 1].path, String::from_utf8_lossy(&out.stderr));
-            assert!(snap(&url) == states[i - 1], "{case}: rollback of {} did not restore the catalog", migrations[i - 1].path);
+            assert!(
+                out.status.success(),
+                "{case}: rollback {}: {}",
+                migrations[i - 1].path,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                snap(&url) == states[i - 1],
+                "{case}: rollback of {} did not restore the catalog",
+                migrations[i - 1].path
+            );
         }
         let out = pg.dbmate(&url, tmp.path(), &["up"]);
-        assert!(out.status.success(), "{case}: up again: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(snap(&url) == *states.last().unwrap(), "{case}: re-applying gave a different catalog");
+        assert!(
+            out.status.success(),
+            "{case}: up again: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            snap(&url) == *states.last().unwrap(),
+            "{case}: re-applying gave a different catalog"
+        );
         for _ in &migrations {
             assert!(pg.dbmate(&url, tmp.path(), &["rollback"]).status.success());
         }
@@ -78,14 +125,30 @@ fn quoting_case_stores_hostile_values_as_data() {
     let url = pg.create_database("quoting_values");
     let tmp = tempfile::tempdir().unwrap();
     for f in files.iter().filter(|f| f.path.starts_with("migrations/")) {
-        std::fs::write(tmp.path().join(f.path.trim_start_matches("migrations/")), &f.contents).unwrap();
+        std::fs::write(
+            tmp.path().join(f.path.trim_start_matches("migrations/")),
+            &f.contents,
+        )
+        .unwrap();
     }
     assert!(pg.dbmate(&url, tmp.path(), &["up"]).status.success());
-    let value = pg.psql(&url, r#"SELECT "Weird ""col""" || '|' || "user"::text FROM "My Schema"."select""#).unwrap();
+    let value = pg
+        .psql(
+            &url,
+            r#"SELECT "Weird ""col""" || '|' || "user"::text FROM "My Schema"."select""#,
+        )
+        .unwrap();
     assert_eq!(value, "x'); DROP TABLE t; --|it's");
     let labels = pg.psql(&url, r#"SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = '"My Schema"."Mood"'::regtype"#).unwrap();
     assert_eq!(labels, r#"it's,say "hi",select"#);
     assert!(pg.dbmate(&url, tmp.path(), &["rollback"]).status.success());
-    assert_eq!(pg.psql(&url, "SELECT count(*) FROM pg_roles WHERE rolname = 'Corpus Role \"Q\"'").unwrap(), "0");
+    assert_eq!(
+        pg.psql(
+            &url,
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'Corpus Role \"Q\"'"
+        )
+        .unwrap(),
+        "0"
+    );
     pg.drop_database(&url);
 }

@@ -112,7 +112,11 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
             continue; // goes away with its parent
         }
         if let Object::ColumnDefault { table, column, .. } = &node.object {
-            if to.tables.get(table).is_some_and(|t| t.column(column).is_none()) {
+            if to
+                .tables
+                .get(table)
+                .is_some_and(|t| t.column(column).is_none())
+            {
                 continue; // goes away with its column
             }
         }

@@ -12,7 +12,13 @@ fn states(layers: &[&str]) -> Vec<Catalog> {
     for (i, yaml) in layers.iter().enumerate() {
         let file: Arc<str> = Arc::from(format!("specs/{i}_l.yaml"));
         let spec = parse_yaml(&file, yaml).unwrap();
-        let layer = LayerFile { display_path: file, version: i.to_string(), name: "l".into(), text: yaml.to_string(), spec };
+        let layer = LayerFile {
+            display_path: file,
+            version: i.to_string(),
+            name: "l".into(),
+            text: yaml.to_string(),
+            spec,
+        };
         let (next, _) = apply_layer(out.last().unwrap(), &layer, &Externals::default()).unwrap();
         out.push(next);
     }
@@ -20,7 +26,10 @@ fn states(layers: &[&str]) -> Vec<Catalog> {
 }
 
 fn kinds(changes: &[Change]) -> Vec<String> {
-    changes.iter().map(|c| c.template_name().trim_end_matches(".sql").to_string()).collect()
+    changes
+        .iter()
+        .map(|c| c.template_name().trim_end_matches(".sql").to_string())
+        .collect()
 }
 
 const BASE: &str = r#"
@@ -46,11 +55,21 @@ fn creation_order_follows_dependencies() {
     let s = states(&[BASE]);
     assert_eq!(
         kinds(&diff(&s[0], &s[1]).unwrap()),
-        ["create_schema", "create_table", "create_function", "set_column_default", "create_policy", "grant"]
+        [
+            "create_schema",
+            "create_table",
+            "create_function",
+            "set_column_default",
+            "create_policy",
+            "grant"
+        ]
     );
     // Down drops what depends on the function (the table, with its policy and default)
     // before the function, and the schema last.
-    assert_eq!(kinds(&diff(&s[1], &s[0]).unwrap()), ["drop_table", "drop_function", "drop_schema"]);
+    assert_eq!(
+        kinds(&diff(&s[1], &s[0]).unwrap()),
+        ["drop_table", "drop_function", "drop_schema"]
+    );
 }
 
 #[test]
@@ -63,7 +82,15 @@ functions:
     let up = diff(&s[1], &s[2]).unwrap();
     assert_eq!(
         kinds(&up),
-        ["drop_policy", "drop_column_default", "drop_function", "create_function", "set_column_default", "create_policy", "grant"]
+        [
+            "drop_policy",
+            "drop_column_default",
+            "drop_function",
+            "create_function",
+            "set_column_default",
+            "create_policy",
+            "grant"
+        ]
     );
     match &up[2] {
         Change::DropFunction { target, .. } => assert_eq!(target.args, Some(vec![])),
@@ -87,12 +114,16 @@ functions:
     let s = states(&[BASE, next]);
     let up = diff(&s[1], &s[2]).unwrap();
     assert_eq!(kinds(&up), ["create_function"]);
-    assert!(matches!(&up[0], Change::CreateFunction { replace: true, .. }));
+    assert!(matches!(
+        &up[0],
+        Change::CreateFunction { replace: true, .. }
+    ));
 }
 
 #[test]
 fn grant_changes_revoke_and_grant_only_the_difference() {
-    let a = "roles: [{name: r}]\nschemas: [{name: app, grants: [{to: [r], privileges: [usage]}]}]\n";
+    let a =
+        "roles: [{name: r}]\nschemas: [{name: app, grants: [{to: [r], privileges: [usage]}]}]\n";
     let b = "schemas: [{name: app, grants: [{to: [r], privileges: [create]}]}]\n";
     let s = states(&[a, b]);
     let up = diff(&s[1], &s[2]).unwrap();
@@ -107,7 +138,9 @@ fn a_patch_adds_a_not_null_column_with_its_default_in_one_statement() {
     assert_eq!(kinds(&up), ["alter_table"]);
     match &up[0] {
         Change::AlterTable { actions, .. } => {
-            assert!(matches!(&actions[..], [TableAction::AddColumn { default: Some(d), .. }] if d.sql == "0"));
+            assert!(
+                matches!(&actions[..], [TableAction::AddColumn { default: Some(d), .. }] if d.sql == "0")
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -197,7 +197,10 @@ impl Resolver<'_> {
         if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| is_dbmate_marker(l)) {
             // serde-saphyr places a block scalar at its first content line, so line n of the
             // text is n lines further down, at the same indentation.
-            let at = Span { line: span.line + n as u64, ..span.clone() };
+            let at = Span {
+                line: span.line + n as u64,
+                ..span.clone()
+            };
             self.err(
                 "E051",
                 at,
