@@ -41,16 +41,27 @@ pub fn compile(project: &Project) -> Result<Vec<GeneratedFile>, CompileError> {
     compile_folded(&folded, &renderer)
 }
 
-/// Load and compile the project at `root`. On failure, the project (when it loaded) comes
-/// back with the error, for source snippets.
-pub fn compile_dir(
-    root: &Path,
-) -> Result<(Project, Vec<GeneratedFile>), Box<(Option<Project>, CompileError)>> {
-    let project =
-        spec::load_project(root).map_err(|d| Box::new((None, CompileError::Diagnostics(d))))?;
+/// A failed compilation, with the project when it loaded (for source snippets).
+#[derive(Debug)]
+pub struct CompileFailure {
+    pub project: Option<Project>,
+    pub error: CompileError,
+}
+
+/// Load and compile the project at `root`.
+pub fn compile_dir(root: &Path) -> Result<(Project, Vec<GeneratedFile>), Box<CompileFailure>> {
+    let project = spec::load_project(root).map_err(|d| {
+        Box::new(CompileFailure {
+            project: None,
+            error: CompileError::Diagnostics(d),
+        })
+    })?;
     match compile(&project) {
         Ok(files) => Ok((project, files)),
-        Err(e) => Err(Box::new((Some(project), e))),
+        Err(error) => Err(Box::new(CompileFailure {
+            project: Some(project),
+            error,
+        })),
     }
 }
 

@@ -8,7 +8,13 @@ use crate::migration::{self, Staleness};
 pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
     let (project, files) = match migration::compile_dir(root) {
         Ok(r) => r,
-        Err(failure) => return Ok(super::report(root, failure.0.as_ref(), &failure.1)),
+        Err(failure) => {
+            return Ok(super::report(
+                root,
+                failure.project.as_ref(),
+                &failure.error,
+            ))
+        }
     };
     let generated = &project.config.generated;
     let stale = migration::stale_files(&project.generated_dir(), &files);

@@ -8,7 +8,13 @@ use crate::migration;
 pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
     let (project, files) = match migration::compile_dir(root) {
         Ok(r) => r,
-        Err(failure) => return Ok(super::report(root, failure.0.as_ref(), &failure.1)),
+        Err(failure) => {
+            return Ok(super::report(
+                root,
+                failure.project.as_ref(),
+                &failure.error,
+            ))
+        }
     };
     let dir = project.generated_dir();
     let written = migration::write_all(&dir, &files)?;
