@@ -1,0 +1,567 @@
+//! Resolve a table declaration: a whole table, or a patch of one declared earlier (columns,
+//! constraints, indexes, policies, grants and triggers merged by name; parts dropped by name).
+
+use crate::catalog::*;
+use crate::diagnostic::{did_you_mean, Span};
+use crate::spec::{self, Spanned};
+
+use super::{upsert_by, Resolver};
+
+impl Resolver<'_> {
+    pub(super) fn table(&mut self, s: &spec::TableSpec) {
+        let span = self.span(&s.name);
+        let Some(name) = self.qname(&s.name) else {
+            return;
+        };
+        if !self.declare(format!("table {name}"), &span, &format!("table `{name}`")) {
+            return;
+        }
+        let mut table = if s.patch {
+            match self.state.tables.get(&name) {
+                Some(t) => t.clone(),
+                None => {
+                    let names: Vec<String> =
+                        self.state.tables.keys().map(|k| k.to_string()).collect();
+                    let help = match did_you_mean(&name.to_string(), names.iter().map(String::as_str)) {
+                        Some(best) => format!("did you mean `{best}`?"),
+                        None => "a patch changes a table declared by an earlier layer; remove `patch: true` to declare it".into(),
+                    };
+                    self.err(
+                        "E030",
+                        span,
+                        format!("`patch: true` but no earlier layer declares table `{name}`"),
+                        help,
+                    );
+                    return;
+                }
+            }
+        } else {
+            if let Some(d) = &s.drop {
+                let sp = self.span(d);
+                self.err(
+                    "E031",
+                    sp,
+                    "`drop` inside a table is only allowed with `patch: true`",
+                    "add `patch: true`, or restate the table without the parts",
+                );
+            }
+            Table {
+                name: name.clone(),
+                columns: Vec::new(),
+                primary_key: None,
+                uniques: Vec::new(),
+                checks: Vec::new(),
+                foreign_keys: Vec::new(),
+                indexes: Vec::new(),
+                rls_enabled: false,
+                rls_forced: false,
+                policies: Vec::new(),
+                grants: Vec::new(),
+                triggers: Vec::new(),
+                comment: None,
+            }
+        };
+        let tkey = format!("table {name}");
+
+        if let Some(d) = &s.drop {
+            self.drop_table_parts(&mut table, d);
+        }
+        for c in &s.columns {
+            let cspan = self.span(&c.name);
+            let Some(cname) = self.ident(&c.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} column {cname}"),
+                &cspan,
+                &format!("column `{cname}` of `{name}`"),
+            ) {
+                continue;
+            }
+            let Some(data_type) = self.type_ref(&c.data_type) else {
+                continue;
+            };
+            let identity = c.identity.as_ref().and_then(|i| {
+                self.keyword(
+                    i,
+                    &[("by default", "BY DEFAULT"), ("always", "ALWAYS")],
+                    "identity (use by_default or always)",
+                )
+            });
+            let default = c.default.as_ref().and_then(|d| self.expr(d, "the default"));
+            if identity.is_some() && default.is_some() {
+                self.err(
+                    "E032",
+                    cspan.clone(),
+                    format!("column `{cname}` has both an identity and a default"),
+                    "remove one of them",
+                );
+            }
+            let column = Column {
+                name: cname.clone(),
+                data_type,
+                not_null: c.not_null || identity.is_some(),
+                identity: identity.map(str::to_string),
+                default,
+                comment: c.comment.clone(),
+            };
+            match table.columns.iter_mut().find(|x| x.name == cname) {
+                Some(existing) => *existing = column,
+                None => table.columns.push(column),
+            }
+        }
+        if let Some(pk) = &s.primary_key {
+            let pspan = self.span(pk);
+            let (pname, cols) = match &pk.value {
+                spec::PrimaryKeySpec::Columns(c) => (None, c.clone()),
+                spec::PrimaryKeySpec::Named { name, columns } => (name.clone(), columns.clone()),
+            };
+            let pname = pname.unwrap_or_else(|| format!("{}_pkey", name.name));
+            if self.check_generated_name(&pname, &pspan) {
+                table.primary_key = Some(KeyConstraint {
+                    name: pname,
+                    columns: cols,
+                });
+            }
+        }
+        for u in &s.unique {
+            let uspan = self.span(&u.columns);
+            let uname = match &u.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_key", name.name, u.columns.value.join("_"))),
+            };
+            let Some(uname) = uname else { continue };
+            if !self.check_generated_name(&uname, &uspan)
+                || !self.declare(
+                    format!("{tkey} constraint {uname}"),
+                    &uspan,
+                    &format!("constraint `{uname}` of `{name}`"),
+                )
+            {
+                continue;
+            }
+            upsert_by(
+                &mut table.uniques,
+                KeyConstraint {
+                    name: uname,
+                    columns: u.columns.value.clone(),
+                },
+                |x| &x.name,
+            );
+        }
+        for c in &s.checks {
+            let cspan = self.span(&c.name);
+            let Some(cname) = self.ident(&c.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} constraint {cname}"),
+                &cspan,
+                &format!("constraint `{cname}` of `{name}`"),
+            ) {
+                continue;
+            }
+            let Some(expr) = self.expr(&c.expr, "the check") else {
+                continue;
+            };
+            upsert_by(&mut table.checks, Check { name: cname, expr }, |x| &x.name);
+        }
+        for f in &s.foreign_keys {
+            let fspan = self.span(&f.columns);
+            let fname = match &f.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_fkey", name.name, f.columns.value.join("_"))),
+            };
+            let Some(fname) = fname else { continue };
+            if !self.check_generated_name(&fname, &fspan)
+                || !self.declare(
+                    format!("{tkey} constraint {fname}"),
+                    &fspan,
+                    &format!("constraint `{fname}` of `{name}`"),
+                )
+            {
+                continue;
+            }
+            let Some(ref_table) = self.qname(&f.references) else {
+                continue;
+            };
+            const ACTIONS: &[(&str, &str)] = &[
+                ("no action", "NO ACTION"),
+                ("restrict", "RESTRICT"),
+                ("cascade", "CASCADE"),
+                ("set null", "SET NULL"),
+                ("set default", "SET DEFAULT"),
+            ];
+            let on_delete = f.on_delete.as_ref().map_or(Some("NO ACTION"), |a| {
+                self.keyword(a, ACTIONS, "foreign key action")
+            });
+            let on_update = f.on_update.as_ref().map_or(Some("NO ACTION"), |a| {
+                self.keyword(a, ACTIONS, "foreign key action")
+            });
+            let (Some(on_delete), Some(on_update)) = (on_delete, on_update) else {
+                continue;
+            };
+            let fk = ForeignKey {
+                name: fname.clone(),
+                columns: f.columns.value.clone(),
+                ref_table,
+                // Empty means "the referenced table's primary key"; validate fills it in.
+                ref_columns: f
+                    .ref_columns
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
+                on_delete: on_delete.into(),
+                on_update: on_update.into(),
+            };
+            upsert_by(&mut table.foreign_keys, fk, |x| &x.name);
+        }
+        for i in &s.indexes {
+            let ispan = self.span(&i.columns);
+            let iname = match &i.name {
+                Some(n) => self.ident(n),
+                None => Some(format!("{}_{}_idx", name.name, i.columns.value.join("_"))),
+            };
+            let Some(iname) = iname else { continue };
+            if !self.check_generated_name(&iname, &ispan)
+                || !self.declare(
+                    format!("index {}.{iname}", name.schema),
+                    &ispan,
+                    &format!("index `{iname}`"),
+                )
+            {
+                continue;
+            }
+            let method = match &i.using {
+                Some(m) => self.keyword(
+                    m,
+                    &[
+                        ("btree", "btree"),
+                        ("hash", "hash"),
+                        ("gin", "gin"),
+                        ("gist", "gist"),
+                        ("brin", "brin"),
+                        ("spgist", "spgist"),
+                    ],
+                    "index method",
+                ),
+                None => Some("btree"),
+            };
+            let Some(method) = method else { continue };
+            let predicate = match &i.predicate {
+                Some(p) => match self.expr(p, "the index predicate") {
+                    Some(e) => Some(e),
+                    None => continue,
+                },
+                None => None,
+            };
+            let index = Index {
+                name: iname,
+                columns: i.columns.value.clone(),
+                unique: i.unique,
+                method: method.into(),
+                predicate,
+            };
+            upsert_by(&mut table.indexes, index, |x| &x.name);
+        }
+        if let Some(rls) = &s.rls {
+            (table.rls_enabled, table.rls_forced) = match rls {
+                spec::RlsSpec::Enabled(b) => (*b, false),
+                spec::RlsSpec::Detailed { enabled, force } => (*enabled, *force),
+            };
+        }
+        for p in &s.policies {
+            let pspan = self.span(&p.name);
+            let Some(pname) = self.ident(&p.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} policy {pname}"),
+                &pspan,
+                &format!("policy `{pname}` on `{name}`"),
+            ) {
+                continue;
+            }
+            let permissive = match &p.kind {
+                Some(k) => {
+                    self.keyword(
+                        k,
+                        &[("permissive", "PERMISSIVE"), ("restrictive", "RESTRICTIVE")],
+                        "policy kind",
+                    ) == Some("PERMISSIVE")
+                }
+                None => true,
+            };
+            let command = match &p.command {
+                Some(c) => self.keyword(
+                    c,
+                    &[
+                        ("all", "ALL"),
+                        ("select", "SELECT"),
+                        ("insert", "INSERT"),
+                        ("update", "UPDATE"),
+                        ("delete", "DELETE"),
+                    ],
+                    "policy command",
+                ),
+                None => Some("ALL"),
+            };
+            let Some(command) = command else { continue };
+            let mut roles: Vec<String> = p.to.iter().filter_map(|r| self.role_name(r)).collect();
+            if roles.is_empty() {
+                roles.push("PUBLIC".into());
+            }
+            roles.sort();
+            roles.dedup();
+            let using = p.using.as_ref().and_then(|u| self.expr(u, "`using`"));
+            let with_check = p
+                .with_check
+                .as_ref()
+                .and_then(|w| self.expr(w, "`with_check`"));
+            if command == "INSERT" && using.is_some() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!("policy `{pname}` is for insert but has `using`"),
+                    "insert policies take only `with_check`",
+                );
+                continue;
+            }
+            if matches!(command, "SELECT" | "DELETE") && with_check.is_some() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!(
+                        "policy `{pname}` is for {} but has `with_check`",
+                        command.to_lowercase()
+                    ),
+                    "select and delete policies take only `using`",
+                );
+                continue;
+            }
+            if using.is_none() && with_check.is_none() {
+                self.err(
+                    "E033",
+                    pspan.clone(),
+                    format!("policy `{pname}` has neither `using` nor `with_check`"),
+                    "say which rows the policy allows, e.g. `using: owner_id = auth.id()`",
+                );
+                continue;
+            }
+            let policy = Policy {
+                name: pname,
+                permissive,
+                command: command.into(),
+                roles,
+                using,
+                with_check,
+            };
+            upsert_by(&mut table.policies, policy, |x| &x.name);
+        }
+        let grants = self.grants(&s.grants, PrivilegeObject::Table);
+        for g in grants {
+            match table
+                .grants
+                .iter_mut()
+                .find(|x| x.grantee == g.grantee && x.columns == g.columns)
+            {
+                Some(existing) => *existing = g,
+                None => table.grants.push(g),
+            }
+        }
+        table.grants.sort();
+        for t in &s.triggers {
+            let tspan = self.span(&t.name);
+            let Some(tname) = self.ident(&t.name) else {
+                continue;
+            };
+            if !self.declare(
+                format!("{tkey} trigger {tname}"),
+                &tspan,
+                &format!("trigger `{tname}` on `{name}`"),
+            ) {
+                continue;
+            }
+            let timing = self.keyword(
+                &t.timing,
+                &[
+                    ("before", "BEFORE"),
+                    ("after", "AFTER"),
+                    ("instead of", "INSTEAD OF"),
+                ],
+                "trigger timing",
+            );
+            let mut events = Vec::new();
+            for e in &t.events {
+                if let Some(kw) = self.keyword(
+                    e,
+                    &[
+                        ("insert", "INSERT"),
+                        ("update", "UPDATE"),
+                        ("delete", "DELETE"),
+                        ("truncate", "TRUNCATE"),
+                    ],
+                    "trigger event",
+                ) {
+                    if !events.contains(&kw.to_string()) {
+                        events.push(kw.to_string());
+                    }
+                }
+            }
+            let for_each_row = match &t.for_each {
+                Some(f) => {
+                    self.keyword(
+                        f,
+                        &[("row", "ROW"), ("statement", "STATEMENT")],
+                        "trigger level",
+                    ) == Some("ROW")
+                }
+                None => true,
+            };
+            let when = t
+                .when
+                .as_ref()
+                .and_then(|w| self.expr(w, "the trigger condition"));
+            let function = self.qname(&t.function);
+            let (Some(timing), Some(function)) = (timing, function) else {
+                continue;
+            };
+            if events.is_empty() {
+                self.err(
+                    "E034",
+                    tspan,
+                    format!("trigger `{tname}` has no events"),
+                    "list events: insert, update, delete or truncate",
+                );
+                continue;
+            }
+            let trigger = Trigger {
+                name: tname,
+                timing: timing.into(),
+                events,
+                for_each_row,
+                when,
+                function: FunctionKey {
+                    name: function,
+                    overload: None,
+                },
+                args: t.args.clone(),
+            };
+            self.state.origins.insert(
+                format!("{tkey} trigger {} function", trigger.name),
+                self.span(&t.function),
+            );
+            upsert_by(&mut table.triggers, trigger, |x| &x.name);
+        }
+        if let Some(c) = &s.comment {
+            table.comment = Some(c.clone());
+        }
+        self.state.tables.insert(name, table);
+    }
+
+    fn check_generated_name(&mut self, name: &str, span: &Span) -> bool {
+        if name.len() > ident::MAX_IDENT_BYTES {
+            self.err(
+                "E021",
+                span.clone(),
+                format!("the constraint or index name `{name}` is longer than 63 bytes"),
+                "give it a shorter explicit `name:`",
+            );
+            return false;
+        }
+        true
+    }
+
+    fn drop_table_parts(&mut self, table: &mut Table, d: &Spanned<spec::TablePartsDrop>) {
+        fn remove<T>(
+            r: &mut Resolver,
+            list: &mut Vec<T>,
+            names: &[Spanned<String>],
+            get: impl Fn(&T) -> &str,
+            what: &str,
+            table: &QName,
+        ) {
+            for n in names {
+                match list.iter().position(|x| get(x) == n.value) {
+                    Some(i) => {
+                        list.remove(i);
+                    }
+                    None => {
+                        let known: Vec<&str> = list.iter().map(&get).collect();
+                        let help = match did_you_mean(&n.value, known.iter().copied()) {
+                            Some(b) => format!("did you mean `{b}`?"),
+                            None => format!("`{table}` has no {what} of that name"),
+                        };
+                        let sp = r.span(n);
+                        r.err(
+                            "E035",
+                            sp,
+                            format!(
+                                "cannot drop {what} `{}`: `{table}` has none of that name",
+                                n.value
+                            ),
+                            help,
+                        );
+                    }
+                }
+            }
+        }
+        let name = table.name.clone();
+        remove(
+            self,
+            &mut table.columns,
+            &d.value.columns,
+            |c| &c.name,
+            "column",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.uniques,
+            &d.value.unique,
+            |c| &c.name,
+            "unique constraint",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.checks,
+            &d.value.checks,
+            |c| &c.name,
+            "check",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.foreign_keys,
+            &d.value.foreign_keys,
+            |c| &c.name,
+            "foreign key",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.indexes,
+            &d.value.indexes,
+            |c| &c.name,
+            "index",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.policies,
+            &d.value.policies,
+            |c| &c.name,
+            "policy",
+            &name,
+        );
+        remove(
+            self,
+            &mut table.triggers,
+            &d.value.triggers,
+            |c| &c.name,
+            "trigger",
+            &name,
+        );
+    }
+}
