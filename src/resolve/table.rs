@@ -125,21 +125,12 @@ impl Resolver<'_> {
             }
         }
         for u in &s.unique {
+            let default = format!("{}_{}_key", name.name, u.columns.value.join("_"));
             let uspan = self.span(&u.columns);
-            let uname = match &u.name {
-                Some(n) => self.ident(n),
-                None => Some(format!("{}_{}_key", name.name, u.columns.value.join("_"))),
-            };
-            let Some(uname) = uname else { continue };
-            if !self.check_generated_name(&uname, &uspan)
-                || !self.declare(
-                    format!("{tkey} constraint {uname}"),
-                    &uspan,
-                    &format!("constraint `{uname}` of `{name}`"),
-                )
-            {
+            let Some(uname) = self.constraint_name(u.name.as_ref(), default, &uspan, &tkey, &name)
+            else {
                 continue;
-            }
+            };
             upsert_by(
                 &mut table.uniques,
                 KeyConstraint {
@@ -167,21 +158,12 @@ impl Resolver<'_> {
             upsert_by(&mut table.checks, Check { name: cname, expr }, |x| &x.name);
         }
         for f in &s.foreign_keys {
+            let default = format!("{}_{}_fkey", name.name, f.columns.value.join("_"));
             let fspan = self.span(&f.columns);
-            let fname = match &f.name {
-                Some(n) => self.ident(n),
-                None => Some(format!("{}_{}_fkey", name.name, f.columns.value.join("_"))),
-            };
-            let Some(fname) = fname else { continue };
-            if !self.check_generated_name(&fname, &fspan)
-                || !self.declare(
-                    format!("{tkey} constraint {fname}"),
-                    &fspan,
-                    &format!("constraint `{fname}` of `{name}`"),
-                )
-            {
+            let Some(fname) = self.constraint_name(f.name.as_ref(), default, &fspan, &tkey, &name)
+            else {
                 continue;
-            }
+            };
             let Some(ref_table) = self.qname(&f.references) else {
                 continue;
             };
@@ -457,6 +439,29 @@ impl Resolver<'_> {
             table.comment = Some(c.clone());
         }
         self.state.tables.insert(name, table);
+    }
+
+    /// A constraint's explicit name, or PostgreSQL's default one, checked for length and
+    /// declared once per layer.
+    fn constraint_name(
+        &mut self,
+        explicit: Option<&Spanned<String>>,
+        default: String,
+        span: &Span,
+        tkey: &str,
+        table: &QName,
+    ) -> Option<String> {
+        let name = match explicit {
+            Some(n) => self.ident(n)?,
+            None => default,
+        };
+        let ok = self.check_generated_name(&name, span)
+            && self.declare(
+                format!("{tkey} constraint {name}"),
+                span,
+                &format!("constraint `{name}` of `{table}`"),
+            );
+        ok.then_some(name)
     }
 
     fn check_generated_name(&mut self, name: &str, span: &Span) -> bool {
