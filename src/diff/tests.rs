@@ -19,7 +19,9 @@ fn states(layers: &[&str]) -> Vec<Catalog> {
             text: yaml.to_string(),
             spec,
         };
-        let (next, _) = apply_layer(out.last().unwrap(), &layer, &Externals::default()).unwrap();
+        let next = apply_layer(out.last().unwrap(), &layer, &Externals::default())
+            .unwrap()
+            .state;
         out.push(next);
     }
     out

@@ -2,9 +2,11 @@
 //! filled in, SQL fragments checked, redefinitions and patches applied; then the whole state
 //! is validated (see [`validate`]). Every problem becomes a diagnostic at its YAML position.
 
+mod evolve;
 pub mod sql;
 mod table;
 mod validate;
+mod view;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -29,19 +31,28 @@ pub struct RawSql {
     pub down: String,
 }
 
-/// Apply one layer to the state before it. Returns the state after it and the layer's raw
-/// SQL, or every diagnostic found.
+/// A layer applied to the state before it.
+#[derive(Debug)]
+pub struct Resolved {
+    pub state: Catalog,
+    pub raw: Option<RawSql>,
+    pub transition: Transition,
+}
+
+/// Apply one layer to the state before it. Returns the state after it, the layer's raw SQL
+/// and its transition (renames, conversions, accepted data loss), or every diagnostic found.
 pub fn apply_layer(
     prev: &Catalog,
     layer: &LayerFile,
     externals: &Externals,
-) -> Result<(Catalog, Option<RawSql>), Diagnostics> {
+) -> Result<Resolved, Diagnostics> {
     let mut r = Resolver {
         file: layer.display_path.clone(),
         diags: Diagnostics::default(),
         externals,
         state: prev.clone(),
         declared: BTreeSet::new(),
+        transition: Transition::default(),
     };
     let spec = &layer.spec;
     r.drops(&spec.drop);
@@ -55,7 +66,7 @@ pub fn apply_layer(
         r.extension(s);
     }
     for s in &spec.enums {
-        r.enum_type(s, prev);
+        r.enum_type(s);
     }
     for s in &spec.sequences {
         r.sequence(s);
@@ -66,6 +77,9 @@ pub fn apply_layer(
     for s in &spec.functions {
         r.function(s);
     }
+    for s in &spec.views {
+        r.view(s);
+    }
     for s in &spec.default_privileges {
         r.default_privilege(s);
     }
@@ -73,9 +87,19 @@ pub fn apply_layer(
         r.rows(s);
     }
     let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
+    r.accept_data_loss(&spec.accept_data_loss);
     validate(&mut r.state, externals, &mut r.diags);
-    let Resolver { diags, state, .. } = r;
-    diags.into_result((state, raw))
+    let Resolver {
+        diags,
+        state,
+        transition,
+        ..
+    } = r;
+    diags.into_result(Resolved {
+        state,
+        raw,
+        transition,
+    })
 }
 
 struct Resolver<'a> {
@@ -85,6 +109,7 @@ struct Resolver<'a> {
     state: Catalog,
     /// Identities declared by this layer, to catch duplicates.
     declared: BTreeSet<String>,
+    transition: Transition,
 }
 
 impl Resolver<'_> {
@@ -417,57 +442,6 @@ impl Resolver<'_> {
             .insert(name.clone(), Extension { name, schema });
     }
 
-    fn enum_type(&mut self, s: &spec::EnumSpec, prev: &Catalog) {
-        let span = self.span(&s.name);
-        let Some(name) = self.qname(&s.name) else {
-            return;
-        };
-        if !self.declare(format!("type {name}"), &span, &format!("enum `{name}`")) {
-            return;
-        }
-        let mut values = Vec::new();
-        for v in &s.values {
-            if values.contains(&v.value) {
-                let sp = self.span(v);
-                self.err(
-                    "E023",
-                    sp,
-                    format!("enum value `{}` is listed twice", v.value),
-                    "list each value once",
-                );
-            } else if v.value.is_empty() || v.value.len() > ident::MAX_IDENT_BYTES {
-                let sp = self.span(v);
-                self.err(
-                    "E023",
-                    sp,
-                    format!("enum value `{}` must be 1 to 63 bytes", v.value),
-                    "shorten the value",
-                );
-            } else {
-                values.push(v.value.clone());
-            }
-        }
-        if let Some(old) = prev.enums.get(&name) {
-            if old.values != values {
-                self.err(
-                    "E024",
-                    span,
-                    format!("enum `{name}` changes its values ({} → {})", old.values.join(", "), values.join(", ")),
-                    "changing the values of an existing enum is not supported yet; declare a new enum type",
-                );
-                return;
-            }
-        }
-        self.state.enums.insert(
-            name.clone(),
-            Enum {
-                name,
-                values,
-                comment: s.comment.clone(),
-            },
-        );
-    }
-
     fn sequence(&mut self, s: &spec::SequenceSpec) {
         let span = self.span(&s.name);
         let Some(name) = self.qname(&s.name) else {
@@ -659,6 +633,9 @@ impl Resolver<'_> {
             &format!("function `{key}`"),
         ) {
             return;
+        }
+        if let Some(from) = &s.renamed_from {
+            self.rename_function(from, &key);
         }
         // A plain declaration replaces the earlier function of that name, whatever its
         // signature; overloads and plain declarations of one name do not mix.
@@ -914,6 +891,10 @@ impl Resolver<'_> {
         }
         for n in &d.tables {
             let Some(q) = self.qname(n) else { continue };
+            let span = self.span(n);
+            self.transition
+                .causes
+                .insert(Loss::Table { table: q.clone() }, span);
             let found = self.state.tables.remove(&q).is_some();
             self.state.rows.retain(|k, _| k.table != q);
             self.dropped(
@@ -921,6 +902,16 @@ impl Resolver<'_> {
                 n,
                 "table",
                 self.state.tables.keys().map(|k| k.to_string()).collect(),
+            );
+        }
+        for n in &d.views {
+            let Some(q) = self.qname(n) else { continue };
+            let found = self.state.views.remove(&q).is_some();
+            self.dropped(
+                found,
+                n,
+                "view",
+                self.state.views.keys().map(|k| k.to_string()).collect(),
             );
         }
         for n in &d.functions {

@@ -241,6 +241,28 @@ pub fn parse_sql_body(body: &str) -> Result<Refs, String> {
     Ok(refs_of(&parsed))
 }
 
+/// Parse a view's query: exactly one `SELECT` (or `VALUES`, `WITH ... SELECT`) statement.
+pub fn parse_query(text: &str) -> Result<Expr, String> {
+    if text.trim().is_empty() {
+        return Err("the query is empty".into());
+    }
+    let parsed =
+        pg_query::parse(text, pg_query::ParserOptions::DEFAULT).map_err(|e| clean_error(&e))?;
+    let stmts = &parsed.protobuf.stmts;
+    let is_select = stmts.len() == 1
+        && matches!(
+            stmts[0].stmt.as_ref().and_then(|s| s.node.as_ref()),
+            Some(N::SelectStmt(_))
+        );
+    if !is_select {
+        return Err("a view's query must be exactly one SELECT statement".into());
+    }
+    Ok(Expr {
+        sql: text.trim().trim_end_matches(';').trim_end().to_string(),
+        refs: refs_of(&parsed),
+    })
+}
+
 /// Parse a raw SQL script (the escape hatch).
 pub fn parse_script(sql: &str) -> Result<(), String> {
     pg_query::parse(sql, pg_query::ParserOptions::DEFAULT)
@@ -325,6 +347,33 @@ fn refs_of(parsed: &pg_query::ParseResult) -> Refs {
                     if schema != "pg_catalog" {
                         refs.functions
                             .insert(QName::new(schema.clone(), name.clone()));
+                    }
+                }
+            }
+            NodeEnum::ColumnRef(cr) => {
+                let last = cr.fields.last().and_then(|n| n.node.as_ref());
+                match last {
+                    Some(N::String(s)) => {
+                        refs.columns.insert(s.sval.clone());
+                    }
+                    Some(N::AStar(_)) => {
+                        refs.columns.insert("*".into());
+                    }
+                    _ => {}
+                }
+            }
+            NodeEnum::TypeName(tn) => {
+                let names: Vec<String> = tn
+                    .names
+                    .iter()
+                    .filter_map(|n| match &n.node {
+                        Some(N::String(s)) => Some(s.sval.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let [schema, name] = names.as_slice() {
+                    if schema != "pg_catalog" {
+                        refs.types.insert(QName::new(schema.clone(), name.clone()));
                     }
                 }
             }

@@ -23,6 +23,7 @@ pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     v.schemas(&mut out);
     v.tables(&mut out);
     v.functions(&mut out);
+    v.views(&mut out);
     v.default_privileges(&mut out);
     v.rows(&mut out);
     for d in out {
@@ -189,6 +190,7 @@ impl Validator<'_> {
             if !self.owned_schema(&rel.schema)
                 || self.state.tables.contains_key(rel)
                 || self.state.sequences.contains_key(rel)
+                || self.state.views.contains_key(rel)
             {
                 continue;
             }
@@ -205,6 +207,28 @@ impl Validator<'_> {
                 Diagnostic::error(
                     "E103",
                     format!("{context} refers to table `{rel}`, which is not declared"),
+                )
+                .at(span.clone())
+                .help(help),
+            );
+        }
+        for t in &refs.types {
+            if !self.owned_schema(&t.schema)
+                || self.state.enums.contains_key(t)
+                || self.state.tables.contains_key(t)
+                || self.state.views.contains_key(t)
+            {
+                continue;
+            }
+            let known: Vec<String> = self.state.enums.keys().map(|k| k.to_string()).collect();
+            let help = match did_you_mean(&t.to_string(), known.iter().map(String::as_str)) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => "declare the type, or fix the name".into(),
+            };
+            out.push(
+                Diagnostic::error(
+                    "E114",
+                    format!("{context} uses type `{t}`, which is not declared"),
                 )
                 .at(span.clone())
                 .help(help),
@@ -236,6 +260,16 @@ impl Validator<'_> {
                 .at(span.clone())
                 .help(help),
             );
+        }
+    }
+
+    fn views(&self, out: &mut Vec<Diagnostic>) {
+        for (name, v) in &self.state.views {
+            let span = self.at(&[format!("view {name}")]);
+            let ctx = format!("view `{name}`");
+            self.check_schema(out, &name.schema, span.clone(), &ctx);
+            self.check_refs(out, &v.query.refs, span.clone(), &ctx);
+            self.check_grants(out, &v.grants, span, &format!("a grant on `{name}`"));
         }
     }
 
