@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Catalog, Loss};
-use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::diff;
 use crate::layers::{self, Folded, Layer};
 use crate::render::{RenderError, Renderer, Statement};
@@ -165,15 +165,33 @@ fn check_data_loss(layer: &Layer, losses: &[Loss]) -> Result<(), Diagnostics> {
             )),
         );
     }
+    let unacknowledged: Vec<String> = losses
+        .iter()
+        .filter(|l| !t.acks.iter().any(|a| &a.loss == *l))
+        .map(Loss::ack_hint)
+        .collect();
     for ack in &t.acks {
         if !losses.contains(&ack.loss) {
+            let help = match did_you_mean(
+                &ack.loss.ack_hint(),
+                unacknowledged.iter().map(String::as_str),
+            ) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => {
+                    "remove the entry: an acknowledgement covers only the layer that loses the data"
+                        .into()
+                }
+            };
             diags.push(
                 Diagnostic::error(
                     "E211",
-                    format!("`accept_data_loss` names {}, but this layer destroys no data there", ack.loss),
+                    format!(
+                        "`accept_data_loss` names {}, but this layer destroys no data there",
+                        ack.loss
+                    ),
                 )
                 .at(Some(ack.span.clone()))
-                .help("remove the entry: an acknowledgement covers only the layer that loses the data"),
+                .help(help),
             );
         }
     }

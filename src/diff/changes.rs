@@ -665,10 +665,7 @@ type NewEnumValue = (String, Option<String>, Option<String>);
 /// The values `next` adds to `prev`, each with its place (`BEFORE` the first old value, else
 /// `AFTER` the value before it), when `next` keeps every old value in order; `None` when
 /// values are removed or reordered (the type must be rebuilt).
-fn add_enum_values(
-    prev: &Enum,
-    next: &Enum,
-) -> Option<Vec<NewEnumValue>> {
+fn add_enum_values(prev: &Enum, next: &Enum) -> Option<Vec<NewEnumValue>> {
     let kept: Vec<&String> = next
         .values
         .iter()

@@ -362,25 +362,32 @@ fn refs_of(parsed: &pg_query::ParseResult) -> Refs {
                     _ => {}
                 }
             }
-            NodeEnum::TypeName(tn) => {
-                let names: Vec<String> = tn
-                    .names
-                    .iter()
-                    .filter_map(|n| match &n.node {
-                        Some(N::String(s)) => Some(s.sval.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                if let [schema, name] = names.as_slice() {
-                    if schema != "pg_catalog" {
-                        refs.types.insert(QName::new(schema.clone(), name.clone()));
-                    }
+            NodeEnum::TypeCast(tc) => {
+                if let Some(tn) = &tc.type_name {
+                    type_ref_of(tn, &mut refs);
                 }
             }
+            NodeEnum::TypeName(tn) => type_ref_of(&tn, &mut refs),
             _ => {}
         }
     }
     refs
+}
+
+fn type_ref_of(tn: &pg_query::protobuf::TypeName, refs: &mut Refs) {
+    let names: Vec<String> = tn
+        .names
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect();
+    if let [schema, name] = names.as_slice() {
+        if schema != "pg_catalog" {
+            refs.types.insert(QName::new(schema.clone(), name.clone()));
+        }
+    }
 }
 
 #[cfg(test)]
