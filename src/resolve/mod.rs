@@ -4,6 +4,7 @@
 
 mod drops;
 mod evolve;
+mod rules;
 pub mod sql;
 mod table;
 mod validate;

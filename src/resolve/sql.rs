@@ -224,9 +224,16 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
             msg
         }
     })?;
-    let ok = single_select(&parsed).and_then(single_target).is_some();
-    if !ok {
+    let Some(target) = single_select(&parsed).and_then(single_target) else {
         return Err("expected exactly one SQL expression".into());
+    };
+    if let Some(N::RowExpr(r)) = target {
+        if r.row_format == pg_query::protobuf::CoercionForm::CoerceImplicitCast as i32 {
+            return Err(
+                "this is a list of expressions separated by commas (a row); write one expression"
+                    .into(),
+            );
+        }
     }
     Ok(Expr {
         sql: text.trim().to_string(),

@@ -3,8 +3,6 @@
 //! values are filled in (foreign keys referencing a primary key, NOT NULL of key columns).
 //! Objects declared by earlier layers are checked too: a drop can leave them dangling.
 
-use std::collections::BTreeSet;
-
 use crate::catalog::*;
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
 
@@ -26,6 +24,7 @@ pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     v.views(&mut out);
     v.default_privileges(&mut out);
     v.rows(&mut out);
+    super::rules::check(v.state, &mut out);
     for d in out {
         diags.push(d);
     }
@@ -409,7 +408,6 @@ impl Validator<'_> {
     }
 
     fn tables(&self, out: &mut Vec<Diagnostic>) {
-        let mut index_names: BTreeSet<(String, String)> = BTreeSet::new();
         for t in self.state.tables.values() {
             let tkey = format!("table {}", t.name);
             let span = self.at(std::slice::from_ref(&tkey));
@@ -551,19 +549,6 @@ impl Validator<'_> {
                     s.clone(),
                     &format!("index `{}`", i.name),
                 );
-                if !index_names.insert((t.name.schema.clone(), i.name.clone())) {
-                    out.push(
-                        Diagnostic::error(
-                            "E109",
-                            format!(
-                                "index name `{}` is used twice in schema `{}`",
-                                i.name, t.name.schema
-                            ),
-                        )
-                        .at(s.clone())
-                        .help("index names are unique per schema; rename one"),
-                    );
-                }
                 if let Some(p) = &i.predicate {
                     self.check_refs(
                         out,
