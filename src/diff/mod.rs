@@ -172,8 +172,14 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
     let order = topo_order(&prev, &dropping, true).map_err(|cycle| cycle_error(&cycle, to))?;
     for id in order.iter().rev() {
         let node = &prev[*id];
-        if node.parents.iter().any(|p| dropping.contains(p)) {
-            continue; // goes away with its parent
+        // Goes away with its parent, unless the parent is a schema the project did not
+        // create (`public`, external ones): that stays, and so would its grants.
+        let goes_with_parent = node.parents.iter().any(|p| {
+            dropping.contains(p)
+                && !matches!(prev.get(p).map(|n| &n.object), Some(Object::Schema(s)) if !s.created)
+        });
+        if goes_with_parent {
+            continue;
         }
         if let Object::ColumnDefault { table, column, .. } = &node.object {
             if to

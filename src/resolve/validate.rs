@@ -80,6 +80,7 @@ impl Validator<'_> {
     fn schema_exists(&self, name: &str) -> bool {
         name == "public"
             || name == "pg_catalog"
+            || name == "pg_temp"
             || self.state.schemas.contains_key(name)
             || self.ext.schemas.contains(name)
     }
