@@ -1,7 +1,7 @@
 //! Fold layers into states: state 0 is the empty catalog, state i is state i-1 with layer i
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Transition};
 use crate::diagnostic::Diagnostics;
 use crate::resolve::{self, Externals, RawSql};
 use crate::spec::Project;
@@ -14,6 +14,8 @@ pub struct Layer {
     pub source: String,
     pub description: Option<String>,
     pub raw: Option<RawSql>,
+    /// Renames, conversions and accepted data loss from the previous state to this one.
+    pub transition: Transition,
 }
 
 /// Every state of a project: `states[0]` is empty, `states[i]` follows `layers[i - 1]`.
@@ -56,7 +58,11 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
     let mut layers = Vec::new();
     for file in &project.layers {
         let prev = states.last().expect("non-empty");
-        let (next, raw) = match resolve::apply_layer(prev, file, &ext) {
+        let resolve::Resolved {
+            state: next,
+            raw,
+            transition,
+        } = match resolve::apply_layer(prev, file, &ext) {
             Ok(r) => r,
             Err(d) => {
                 diags.extend(d);
@@ -70,6 +76,7 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
             source: file.display_path.to_string(),
             description: file.spec.description.clone(),
             raw,
+            transition,
         });
     }
     diags.into_result(Folded { layers, states })

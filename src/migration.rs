@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::Catalog;
-use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::catalog::{Catalog, Loss};
+use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::diff;
-use crate::layers::{self, Folded};
+use crate::layers::{self, Folded, Layer};
 use crate::render::{RenderError, Renderer, Statement};
 use crate::resolve::is_dbmate_marker;
 use crate::spec::{self, Project};
@@ -73,30 +73,46 @@ pub fn compile_folded(
     let mut diags = Diagnostics::default();
     for (i, layer) in folded.layers.iter().enumerate() {
         let (before, after) = (&folded.states[i], &folded.states[i + 1]);
-        let mut up = match diff::diff(before, after) {
-            Ok(c) => renderer.render_all(&c)?,
+        let up_changes = match diff::diff_with(before, after, &layer.transition) {
+            Ok(c) => c,
             Err(d) => {
                 diags.extend(d);
                 continue;
             }
         };
-        let mut down = match diff::diff(after, before) {
-            Ok(c) => renderer.render_all(&c)?,
-            Err(d) => {
-                diags.extend(d);
-                continue;
+        let losses = diff::losses(&up_changes);
+        if let Err(d) = check_data_loss(layer, &losses) {
+            diags.extend(d);
+            continue;
+        }
+        let down_changes = if losses.is_empty() {
+            match diff::diff_with(after, before, &layer.transition.inverse()) {
+                Ok(c) => c,
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
             }
+        } else {
+            vec![diff::Change::Irreversible {
+                migration: format!("{}_{}", layer.version, layer.name),
+                losses: losses.iter().map(ToString::to_string).collect(),
+            }]
         };
+        let mut up = renderer.render_all(&up_changes)?;
+        let mut down = renderer.render_all(&down_changes)?;
         if let Some(raw) = &layer.raw {
             up.extend(renderer.render_all(&[diff::Change::RunSql {
                 sql: raw.up.clone(),
             }])?);
-            down.splice(
-                0..0,
-                renderer.render_all(&[diff::Change::RunSql {
-                    sql: raw.down.clone(),
-                }])?,
-            );
+            if losses.is_empty() {
+                down.splice(
+                    0..0,
+                    renderer.render_all(&[diff::Change::RunSql {
+                        sql: raw.down.clone(),
+                    }])?,
+                );
+            }
         }
         let contents = frame(&layer.source, layer.description.as_deref(), &up, &down);
         if let Err(d) = check_markers(&contents, &layer.source) {
@@ -116,6 +132,70 @@ pub fn compile_folded(
         contents: schema_file(folded, renderer)?,
     });
     Ok(files)
+}
+
+/// Every loss of data in a layer's up section must be acknowledged by the layer, and every
+/// acknowledgement must match a loss (a stale one would silently cover a later mistake).
+fn check_data_loss(layer: &Layer, losses: &[Loss]) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let t = &layer.transition;
+    let fallback = Span {
+        file: layer.source.as_str().into(),
+        line: 1,
+        col: 1,
+    };
+    for loss in losses {
+        if t.acks.iter().any(|a| &a.loss == loss) {
+            continue;
+        }
+        let what = match loss {
+            Loss::Table { .. } => "dropping",
+            Loss::Column { .. } => "dropping or narrowing",
+            Loss::EnumValue { .. } => "removing",
+        };
+        diags.push(
+            Diagnostic::error(
+                "E210",
+                format!("this layer destroys data: {what} {loss} is not acknowledged"),
+            )
+            .at(Some(t.cause(loss).cloned().unwrap_or_else(|| fallback.clone())))
+            .help(format!(
+                "if that is intended, add to the layer:\naccept_data_loss:\n  {}\n(the migration's down section will then refuse to run: data cannot be restored)",
+                loss.ack_hint()
+            )),
+        );
+    }
+    let unacknowledged: Vec<String> = losses
+        .iter()
+        .filter(|l| !t.acks.iter().any(|a| &a.loss == *l))
+        .map(Loss::ack_hint)
+        .collect();
+    for ack in &t.acks {
+        if !losses.contains(&ack.loss) {
+            let help = match did_you_mean(
+                &ack.loss.ack_hint(),
+                unacknowledged.iter().map(String::as_str),
+            ) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => {
+                    "remove the entry: an acknowledgement covers only the layer that loses the data"
+                        .into()
+                }
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E211",
+                    format!(
+                        "`accept_data_loss` names {}, but this layer destroys no data there",
+                        ack.loss
+                    ),
+                )
+                .at(Some(ack.span.clone()))
+                .help(help),
+            );
+        }
+    }
+    diags.into_result(())
 }
 
 /// The final schema as one script: `diff(empty, last state)` plus every layer's raw SQL.
@@ -149,18 +229,31 @@ pub fn frame(
         let one_line: Vec<&str> = d.split_whitespace().collect();
         out.push_str(&format!("-- description: {}\n", one_line.join(" ")));
     }
-    out.push_str("\n-- migrate:up\n");
-    section(&mut out, up);
+    // Enum values added here cannot be used in the transaction that adds them: such a
+    // section runs outside dbmate's transaction, commits the additions (idempotent, so a
+    // failed run can be repeated), then runs the rest in a transaction of its own.
+    let (early, rest): (Vec<&Statement>, Vec<&Statement>) =
+        up.iter().partition(|s| !s.transactional);
+    if early.is_empty() {
+        out.push_str("\n-- migrate:up\n");
+        section(&mut out, up.iter());
+    } else {
+        out.push_str("\n-- migrate:up transaction:false\n");
+        section(&mut out, early.into_iter());
+        out.push_str("COMMIT;\n\nBEGIN;\n\n");
+        section(&mut out, rest.into_iter());
+        out.push_str("\nCOMMIT;\n");
+    }
     out.push_str("\n-- migrate:down\n");
-    section(&mut out, down);
+    section(&mut out, down.iter());
     out
 }
 
-fn section(out: &mut String, stmts: &[Statement]) {
-    if stmts.is_empty() {
+fn section<'a>(out: &mut String, stmts: impl ExactSizeIterator<Item = &'a Statement>) {
+    if stmts.len() == 0 {
         out.push_str("-- (nothing to do)\n");
     }
-    for (i, s) in stmts.iter().enumerate() {
+    for (i, s) in stmts.enumerate() {
         if i > 0 {
             out.push('\n');
         }
@@ -172,7 +265,9 @@ fn section(out: &mut String, stmts: &[Statement]) {
 /// A generated file may contain exactly one up and one down marker, ours.
 fn check_markers(contents: &str, source: &str) -> Result<(), Diagnostic> {
     let markers: Vec<&str> = contents.lines().filter(|l| is_dbmate_marker(l)).collect();
-    if markers == ["-- migrate:up", "-- migrate:down"] {
+    if markers == ["-- migrate:up", "-- migrate:down"]
+        || markers == ["-- migrate:up transaction:false", "-- migrate:down"]
+    {
         return Ok(());
     }
     Err(Diagnostic::error("E054", "a value in this layer puts a line starting with `-- migrate:` into the migration")

@@ -37,7 +37,20 @@ builtin_templates!(
     "grant_default_privileges.sql",
     "revoke_default_privileges.sql",
     "create_enum.sql",
+    "add_enum_value.sql",
+    "rebuild_enum.sql",
     "drop_enum.sql",
+    "rename_table.sql",
+    "rename_view.sql",
+    "rename_enum.sql",
+    "rename_function.sql",
+    "rename_column.sql",
+    "rename_enum_value.sql",
+    "rename_policy.sql",
+    "create_view.sql",
+    "alter_view.sql",
+    "drop_view.sql",
+    "irreversible.sql",
     "create_sequence.sql",
     "alter_sequence.sql",
     "drop_sequence.sql",
@@ -83,7 +96,8 @@ pub enum RenderError {
 #[derive(Clone, Debug)]
 pub struct Statement {
     pub sql: String,
-    /// Whether it may run inside a transaction (all current change kinds may).
+    /// Whether it may run inside the migration's transaction. An enum value added there
+    /// cannot be used before it commits, so additions are committed first.
     pub transactional: bool,
     pub change: Change,
 }
@@ -156,7 +170,7 @@ impl Renderer {
             })?;
         Ok(Statement {
             sql: sql.trim().to_string(),
-            transactional: true,
+            transactional: !matches!(change, Change::AddEnumValue { .. }),
             change: change.clone(),
         })
     }

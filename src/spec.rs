@@ -38,9 +38,42 @@ pub struct LayerSpec {
     pub default_privileges: Vec<DefaultPrivilegeSpec>,
     #[serde(default)]
     pub rows: Vec<RowsSpec>,
+    #[serde(default)]
+    pub views: Vec<ViewSpec>,
     pub sql: Option<RawSqlSpec>,
     #[serde(default)]
     pub drop: DropSpec,
+    /// Objects whose data this layer may destroy (dropped tables and columns, narrowing type
+    /// changes, removed enum values); anything else that loses data is an error.
+    #[serde(default)]
+    pub accept_data_loss: Vec<S<DataLossSpec>>,
+}
+
+/// One acknowledgement of data loss: exactly one of `table`, `column`, `enum_value`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataLossSpec {
+    pub table: Option<S<String>>,
+    pub column: Option<S<String>>,
+    pub enum_value: Option<S<String>>,
+    /// For a removed enum value: the value rows holding it get instead.
+    pub replace_with: Option<S<String>>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewSpec {
+    pub name: S<String>,
+    pub query: S<String>,
+    #[serde(default)]
+    pub security_invoker: bool,
+    #[serde(default)]
+    pub security_barrier: bool,
+    pub renamed_from: Option<S<String>>,
+    #[serde(default)]
+    pub grants: Vec<GrantSpec>,
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +134,10 @@ pub struct ExtensionSpec {
 pub struct EnumSpec {
     pub name: S<String>,
     pub values: Vec<S<String>>,
+    /// Values renamed since the previous layer: `{old: new}`.
+    #[serde(default)]
+    pub rename_values: BTreeMap<String, S<String>>,
+    pub renamed_from: Option<S<String>>,
     pub comment: Option<String>,
 }
 
@@ -123,6 +160,7 @@ pub struct TableSpec {
     pub name: S<String>,
     #[serde(default)]
     pub patch: bool,
+    pub renamed_from: Option<S<String>>,
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
     pub primary_key: Option<S<PrimaryKeySpec>>,
@@ -175,6 +213,9 @@ pub struct ColumnSpec {
     pub identity: Option<S<String>>,
     pub default: Option<S<String>>,
     pub comment: Option<String>,
+    pub renamed_from: Option<S<String>>,
+    /// How existing values convert when the type changes (`USING`); defaults to a cast.
+    pub using: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +281,7 @@ pub enum RlsSpec {
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     pub name: S<String>,
+    pub renamed_from: Option<S<String>>,
     #[serde(rename = "as")]
     pub kind: Option<S<String>>,
     #[serde(rename = "for")]
@@ -284,6 +326,7 @@ pub struct FunctionSpec {
     pub comment: Option<String>,
     #[serde(default)]
     pub overload: bool,
+    pub renamed_from: Option<S<String>>,
     pub body: S<String>,
 }
 
@@ -377,6 +420,8 @@ pub struct DropSpec {
     pub tables: Vec<S<String>>,
     #[serde(default)]
     pub functions: Vec<S<String>>,
+    #[serde(default)]
+    pub views: Vec<S<String>>,
     #[serde(default)]
     pub default_privileges: Vec<S<DropDefaultPrivilegeSpec>>,
     #[serde(default)]

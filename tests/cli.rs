@@ -292,13 +292,157 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// An earlier layer the evolution cases change.
+const EVOLUTION_BASE: &str = "schemas: [{name: app}]
+enums: [{name: app.e, values: [a, b, c]}]
+functions:
+  - {name: app.f, returns: int, language: sql, body: SELECT 1}
+tables:
+  - name: app.t
+    columns: [{name: id, type: int}, {name: note, type: text}, {name: e, type: app.e}]
+    rls: true
+    policies: [{name: p, for: select, using: 'true'}]
+views:
+  - {name: app.v, query: SELECT id FROM app.t}
+";
+
+const EVOLUTION_CASES: &[Case] = &[
+    Case {
+        name: "drop_column_unacknowledged",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    drop: {columns: [note]}\n",
+        expect: &["specs/20250101000200_bad.yaml:4:22", "error[E210]", "column `app.t.note`", "accept_data_loss:", "- column: app.t.note"],
+    },
+    Case {
+        name: "drop_table_unacknowledged",
+        yaml: "drop:\n  views: [app.v]\n  tables: [app.t]\n",
+        expect: &["specs/20250101000200_bad.yaml:3:12", "error[E210]", "dropping table `app.t`", "- table: app.t"],
+    },
+    Case {
+        name: "narrowing_unacknowledged",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    columns: [{name: note, type: varchar(10)}]\n",
+        expect: &["specs/20250101000200_bad.yaml:4:34", "error[E210]", "column `app.t.note`"],
+    },
+    Case {
+        name: "enum_value_removed_unacknowledged",
+        yaml: "enums: [{name: app.e, values: [a, c]}]\n",
+        expect: &["specs/20250101000200_bad.yaml:1:16", "error[E210]", "value `b` of enum `app.e`", "- enum_value: app.e.b"],
+    },
+    Case {
+        name: "stale_acknowledgement",
+        yaml: "accept_data_loss:\n  - {column: app.t.id}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:5", "error[E211]", "destroys no data there"],
+    },
+    Case {
+        name: "misspelled_acknowledgement",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    drop: {columns: [note]}\naccept_data_loss:\n  - {column: app.t.notes}\n",
+        expect: &["error[E210]", "specs/20250101000200_bad.yaml:6:5: error[E211]", "did you mean `- column: app.t.note`?"],
+    },
+    Case {
+        name: "acknowledgement_two_objects",
+        yaml: "accept_data_loss:\n  - {column: app.t.note, table: app.t}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:5", "error[E029]", "exactly one of"],
+    },
+    Case {
+        name: "replace_with_unknown_value",
+        yaml: "enums: [{name: app.e, values: [a, c]}]\naccept_data_loss:\n  - {enum_value: app.e.b, replace_with: d}\n",
+        expect: &["specs/20250101000200_bad.yaml:3:41", "error[E029]", "`d` is not a value of `app.e`"],
+    },
+    Case {
+        name: "rename_from_unknown_table",
+        yaml: "tables:\n  - name: app.t2\n    renamed_from: app.tt\n    columns: [{name: id, type: int}]\n",
+        expect: &["specs/20250101000200_bad.yaml:3:19", "error[E026]", "no earlier layer declares table `app.tt`", "did you mean `app.t`?"],
+    },
+    Case {
+        name: "rename_across_schemas",
+        yaml: "schemas: [{name: other}]\ntables:\n  - name: other.t\n    renamed_from: app.t\n    patch: true\n",
+        expect: &["specs/20250101000200_bad.yaml:4:19", "error[E027]", "renames stay within a schema"],
+    },
+    Case {
+        name: "rename_column_unknown",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    columns: [{name: body, renamed_from: notes, type: text}]\n",
+        expect: &["specs/20250101000200_bad.yaml:4:42", "error[E026]", "`app.t` has no column `notes`", "did you mean `note`?"],
+    },
+    Case {
+        name: "rename_value_not_listed",
+        yaml: "enums: [{name: app.e, values: [a, b, c], rename_values: {b: bee}}]\n",
+        expect: &["specs/20250101000200_bad.yaml:1:61", "error[E027]", "which is not in `values`"],
+    },
+    Case {
+        name: "rename_function_unknown",
+        yaml: "functions:\n  - {name: app.g, renamed_from: app.ff, returns: int, language: sql, body: SELECT 1}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:33", "error[E026]", "function `app.ff`", "did you mean `app.f`?"],
+    },
+    Case {
+        name: "using_without_type_change",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    columns: [{name: note, type: text, using: upper(note)}]\n",
+        expect: &["specs/20250101000200_bad.yaml:4:47", "error[E028]", "whose type does not change"],
+    },
+    Case {
+        name: "view_query_not_select",
+        yaml: "views:\n  - {name: app.w, query: 'DELETE FROM app.t'}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:26", "error[E037]", "exactly one SELECT"],
+    },
+    Case {
+        name: "view_query_injection",
+        yaml: "views:\n  - {name: app.w, query: 'SELECT 1; DROP TABLE app.t'}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:26", "error[E037]"],
+    },
+    Case {
+        name: "view_of_undeclared_table",
+        yaml: "views:\n  - {name: app.w, query: SELECT * FROM app.missing}\n",
+        expect: &["specs/20250101000200_bad.yaml:2:12", "view `app.w` refers to table `app.missing`"],
+    },
+    Case {
+        name: "cast_to_undeclared_type",
+        yaml: "tables:\n  - name: app.t\n    patch: true\n    checks: [{name: c, expr: \"e <> 'a'::app.ee\"}]\n",
+        expect: &["error[E114]", "uses type `app.ee`", "did you mean `app.e`?"],
+    },
+];
+
 #[test]
-fn bad_input_gets_a_positioned_error_and_nothing_is_written() {
+fn evolution_mistakes_get_a_positioned_error_and_nothing_is_written() {
+    let failures = run_cases(EVOLUTION_BASE, EVOLUTION_CASES);
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+/// `--format json` gives the same diagnostics as objects on stdout.
+#[test]
+fn json_format_reports_diagnostics_as_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("specs")).unwrap();
+    std::fs::write(
+        dir.path().join("specs/20250101000100_base.yaml"),
+        EVOLUTION_BASE,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("specs/20250101000200_bad.yaml"),
+        "enums: [{name: app.e, values: [a, c]}]\naccept_data_loss:\n  - {column: app.t.id}\n",
+    )
+    .unwrap();
+    let out = schemac(dir.path(), &["--format", "json", "generate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["errors"], 2);
+    let d = &v["diagnostics"];
+    assert_eq!(d[0]["code"], "E210");
+    assert_eq!(d[0]["file"], "specs/20250101000200_bad.yaml");
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["column"].as_u64()),
+        (Some(1), Some(16))
+    );
+    assert_eq!(d[1]["code"], "E211");
+    assert!(d[1]["help"].as_str().unwrap().contains("remove the entry"));
+    assert!(!dir.path().join("generated").exists());
+}
+
+fn run_cases(base: &str, cases: &[Case]) -> Vec<String> {
     let mut failures = Vec::new();
-    for case in CASES {
+    for case in cases {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("specs")).unwrap();
-        std::fs::write(dir.path().join("specs/20250101000100_base.yaml"), BASE).unwrap();
+        std::fs::write(dir.path().join("specs/20250101000100_base.yaml"), base).unwrap();
         std::fs::write(dir.path().join("specs/20250101000200_bad.yaml"), case.yaml).unwrap();
         let out = schemac(dir.path(), &["generate"]);
         let stderr = text(&out.stderr);
@@ -322,6 +466,12 @@ fn bad_input_gets_a_positioned_error_and_nothing_is_written() {
             failures.push(format!("{}: generated/ was written", case.name));
         }
     }
+    failures
+}
+
+#[test]
+fn bad_input_gets_a_positioned_error_and_nothing_is_written() {
+    let failures = run_cases(BASE, CASES);
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
 }
 

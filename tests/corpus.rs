@@ -86,6 +86,21 @@ fn corpus_round_trips_on_postgres_with_dbmate() {
         }
         for i in (1..=migrations.len()).rev() {
             let out = pg.dbmate(&url, tmp.path(), &["rollback"]);
+            if migrations[i - 1].contents.contains("cannot be rolled back") {
+                // A migration that destroyed data refuses to pretend it can restore it.
+                assert!(
+                    !out.status.success()
+                        && String::from_utf8_lossy(&out.stderr).contains("cannot be rolled back"),
+                    "{case}: rollback of the lossy {} did not refuse",
+                    migrations[i - 1].path
+                );
+                assert!(
+                    snap(&url) == states[i],
+                    "{case}: the refused rollback of {} changed the catalog",
+                    migrations[i - 1].path
+                );
+                break;
+            }
             assert!(
                 out.status.success(),
                 "{case}: rollback {}: {}",
@@ -108,10 +123,11 @@ fn corpus_round_trips_on_postgres_with_dbmate() {
             snap(&url) == *states.last().unwrap(),
             "{case}: re-applying gave a different catalog"
         );
-        for _ in &migrations {
-            assert!(pg.dbmate(&url, tmp.path(), &["rollback"]).status.success());
-        }
         pg.drop_database(&url);
+        for r in &roles {
+            let drop = format!("DROP ROLE IF EXISTS {}", support::quote_ident(r));
+            pg.psql(pg.admin_url(), &drop).unwrap();
+        }
     }
 }
 
@@ -149,6 +165,99 @@ fn quoting_case_stores_hostile_values_as_data() {
         )
         .unwrap(),
         "0"
+    );
+    pg.drop_database(&url);
+}
+
+fn apply_all(pg: &support::PgServer, case: &str) -> (String, tempfile::TempDir) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(case);
+    let (files, _) = compile(&dir);
+    let url = pg.create_database(&format!("{case}_data"));
+    let tmp = tempfile::tempdir().unwrap();
+    for f in files.iter().filter(|f| f.path.starts_with("migrations/")) {
+        std::fs::write(
+            tmp.path().join(f.path.trim_start_matches("migrations/")),
+            &f.contents,
+        )
+        .unwrap();
+    }
+    let out = pg.dbmate(&url, tmp.path(), &["up"]);
+    assert!(
+        out.status.success(),
+        "{case}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (url, tmp)
+}
+
+/// Enum values added in a layer are usable in that layer; renames keep the data; a rollback
+/// that would remove a value still in use stops with a clear message.
+#[test]
+fn evolution_keeps_data_through_renames_and_enum_changes() {
+    let _guard = support::lock();
+    let pg = support::server();
+    let (url, tmp) = apply_all(pg, "evolution");
+    let rows = pg
+        .psql(
+            &url,
+            "SELECT string_agg(id || ':' || subject || ':' || status || ':' || coalesce(tags::text, '-'), ' ' ORDER BY id) FROM app.issues",
+        )
+        .unwrap();
+    assert_eq!(
+        rows,
+        "1:first:open:{open} 2:second:done:{done,open} 3:third:pending:{new,archived}"
+    );
+    // The identity switched to BY DEFAULT without restarting its sequence.
+    pg.psql(&url, "INSERT INTO app.issues (subject) VALUES ('fourth')")
+        .unwrap();
+    assert_eq!(
+        pg.psql(&url, "SELECT max(id) FROM app.issues").unwrap(),
+        "4"
+    );
+    // Roll back to before the enum additions while a row still holds `archived`.
+    pg.psql(
+        &url,
+        "UPDATE app.issues SET status = 'archived' WHERE id = 4",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        assert!(pg.dbmate(&url, tmp.path(), &["rollback"]).status.success());
+    }
+    let out = pg.dbmate(&url, tmp.path(), &["rollback"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("cannot remove new, pending, archived from enum app.status: rows of app.tickets.status still hold it"),
+        "{err}"
+    );
+    pg.drop_database(&url);
+    pg.psql(pg.admin_url(), "DROP ROLE IF EXISTS evo_reader")
+        .unwrap();
+}
+
+/// Acknowledged losses convert what they can (`replace_with`, `using`) and the rollback
+/// refuses to run.
+#[test]
+fn acknowledged_data_loss_converts_rows_and_refuses_rollback() {
+    let _guard = support::lock();
+    let pg = support::server();
+    let (url, tmp) = apply_all(pg, "data_loss");
+    let rows = pg
+        .psql(
+            &url,
+            "SELECT string_agg(id || ':' || level || ':' || levels::text || ':' || code, ' ' ORDER BY id) FROM app.items",
+        )
+        .unwrap();
+    assert_eq!(rows, "1:low:{low,high}:3 2:high:{high}:2");
+    let out = pg.dbmate(&url, tmp.path(), &["rollback"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("migration 20250101000002_lossy cannot be rolled back: it destroyed data"));
+    assert_eq!(
+        pg.psql(&url, "SELECT count(*) FROM app.items").unwrap(),
+        "2"
     );
     pg.drop_database(&url);
 }

@@ -13,6 +13,16 @@ use serde::Serialize;
 /// PostgreSQL's identifier length limit (NAMEDATALEN - 1), in bytes.
 pub const MAX_IDENT_BYTES: usize = 63;
 
+/// `name` followed by `suffix`, with `name` shortened (at a character boundary) so the whole
+/// stays within [`MAX_IDENT_BYTES`].
+pub fn truncated_with_suffix(name: &str, suffix: &str) -> String {
+    let mut end = name.len().min(MAX_IDENT_BYTES.saturating_sub(suffix.len()));
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &name[..end])
+}
+
 /// Quote an identifier the way PostgreSQL's `quote_identifier` does: leave it bare only when
 /// it is a plain lower-case identifier that is not a keyword (unreserved keywords may stay
 /// bare); otherwise wrap it in double quotes, doubling any embedded `"`.

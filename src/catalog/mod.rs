@@ -4,6 +4,7 @@
 //! [`Catalog::origins`], so two equal definitions compare equal wherever they came from.
 
 pub mod ident;
+pub mod transition;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -11,6 +12,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use ident::{dollar_quote, quote_ident, quote_literal, QName};
+pub use transition::{Ack, Loss, Rename, Transition};
 
 use crate::diagnostic::Span;
 
@@ -23,6 +25,7 @@ pub struct Catalog {
     pub sequences: BTreeMap<QName, Sequence>,
     pub tables: BTreeMap<QName, Table>,
     pub functions: BTreeMap<FunctionKey, Function>,
+    pub views: BTreeMap<QName, View>,
     pub default_privileges: BTreeMap<DefaultPrivilegeKey, DefaultPrivilege>,
     pub rows: BTreeMap<RowKey, Row>,
     /// Where each object was (last) declared; not part of equality of definitions.
@@ -172,11 +175,24 @@ pub struct Expr {
     pub refs: Refs,
 }
 
-/// Schema-qualified relations and functions an SQL text names.
+/// Schema-qualified relations, functions and types an SQL text names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Refs {
     pub relations: BTreeSet<QName>,
     pub functions: BTreeSet<QName>,
+    pub types: BTreeSet<QName>,
+    /// Column names read (the last part of each column reference; `*` for a star).
+    pub columns: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub name: QName,
+    pub query: Expr,
+    pub security_invoker: bool,
+    pub security_barrier: bool,
+    pub grants: Vec<Grant>,
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -8,8 +8,9 @@ mod new;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::migration::CompileError;
 use crate::spec::Project;
 
@@ -29,6 +30,10 @@ pub struct Cli {
         env = "SCHEMAC_PROJECT"
     )]
     pub project: PathBuf,
+    /// How diagnostics and findings are printed: `text` for people, `json` for tools (one
+    /// JSON object on stdout).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,10 +51,16 @@ pub enum Command {
     },
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
-        Command::Generate => generate::run(&cli.project),
-        Command::Check => check::run(&cli.project),
+        Command::Generate => generate::run(&cli.project, cli.format),
+        Command::Check => check::run(&cli.project, cli.format),
         Command::New { name } => new::run(&cli.project, name),
     };
     match result {
@@ -62,8 +73,28 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// Print the diagnostics of a failed compilation (with source snippets) and give exit 2.
-fn report(root: &std::path::Path, project: Option<&Project>, err: &CompileError) -> ExitCode {
+fn report(
+    root: &std::path::Path,
+    project: Option<&Project>,
+    err: &CompileError,
+    format: Format,
+) -> ExitCode {
     match err {
+        CompileError::Diagnostics(diags) if format == Format::Json => {
+            let list: Vec<serde_json::Value> = diags.0.iter().map(diagnostic_json).collect();
+            println!(
+                "{}",
+                serde_json::json!({ "ok": false, "errors": list.len(), "diagnostics": list })
+            );
+        }
+        CompileError::Render(e) if format == Format::Json => {
+            println!(
+                "{}",
+                serde_json::json!({ "ok": false, "errors": 1, "diagnostics": [
+                    { "code": "E900", "severity": "error", "message": e.to_string(), "file": null, "line": null, "column": null, "help": null }
+                ] })
+            );
+        }
         CompileError::Diagnostics(diags) => {
             let source = |path: &str| {
                 project
@@ -82,4 +113,21 @@ fn report(root: &std::path::Path, project: Option<&Project>, err: &CompileError)
         CompileError::Render(e) => eprintln!("error: {e}"),
     }
     ExitCode::from(2)
+}
+
+/// One diagnostic as a JSON object: `code`, `severity`, `message`, `file`, `line`, `column`,
+/// `help` (null when unknown).
+pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "code": d.code,
+        "severity": match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+        "message": d.message,
+        "file": d.span.as_ref().map(|s| s.file.to_string()),
+        "line": d.span.as_ref().map(|s| s.line),
+        "column": d.span.as_ref().map(|s| s.col),
+        "help": d.help,
+    })
 }

@@ -1,7 +1,7 @@
 //! The change kinds (verb + noun) and how each object is created, dropped or altered in place.
 //! Drops carry the whole old object: the down side of a migration is rendered from them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -60,8 +60,76 @@ pub enum Change {
     CreateEnum {
         enum_type: Enum,
     },
+    /// `ALTER TYPE ... ADD VALUE`: cannot be used in the transaction that adds it, so the
+    /// migration commits these first (see `migration`). Names are those before any rename of
+    /// the same layer, since they run first.
+    AddEnumValue {
+        enum_name: QName,
+        value: String,
+        before: Option<String>,
+        after: Option<String>,
+    },
+    /// Values removed or reordered: PostgreSQL cannot, so the type is built again under its
+    /// name and every column using it converted (dependents were dropped before).
+    RebuildEnum {
+        enum_type: Enum,
+        old_values: Vec<String>,
+        /// The temporary name of the old type while columns convert.
+        old_name: String,
+        columns: Vec<EnumColumn>,
+        /// Removed values no replacement is given for: rows holding one stop the migration.
+        removed: Vec<String>,
+        /// Removed values and what rows holding them get instead.
+        replacements: Vec<(String, String)>,
+    },
     DropEnum {
         enum_type: Enum,
+    },
+    RenameTable {
+        from: QName,
+        to: String,
+    },
+    RenameView {
+        from: QName,
+        to: String,
+    },
+    RenameEnum {
+        from: QName,
+        to: String,
+    },
+    RenameFunction {
+        target: Target,
+        to: String,
+    },
+    RenameColumn {
+        table: QName,
+        from: String,
+        to: String,
+    },
+    RenameEnumValue {
+        enum_name: QName,
+        from: String,
+        to: String,
+    },
+    RenamePolicy {
+        table: QName,
+        from: String,
+        to: String,
+    },
+    CreateView {
+        view: View,
+    },
+    /// Only the options changed (`security_invoker`, `security_barrier`).
+    AlterView {
+        view: View,
+    },
+    DropView {
+        view: View,
+    },
+    /// The down section of a migration that destroyed data: it cannot be undone.
+    Irreversible {
+        migration: String,
+        losses: Vec<String>,
     },
     CreateSequence {
         sequence: Sequence,
@@ -172,6 +240,16 @@ pub enum Change {
     },
 }
 
+/// A column of an enum type that a rebuild converts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EnumColumn {
+    pub table: QName,
+    pub column: String,
+    pub array: bool,
+    /// The column's type as written (the enum, or an array of it).
+    pub data_type: String,
+}
+
 /// `OWNER TO role`, or back to the role running the migration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "to", content = "role", rename_all = "snake_case")]
@@ -193,6 +271,10 @@ pub enum TableAction {
     AlterColumnType {
         column: String,
         data_type: TypeRef,
+        /// How values convert: the layer's `using`; without one, an explicit cast.
+        using: Option<String>,
+        /// Whether the new type may not hold every value of the old one.
+        lossy: bool,
     },
     SetNotNull {
         column: String,
@@ -201,6 +283,11 @@ pub enum TableAction {
         column: String,
     },
     AddIdentity {
+        column: String,
+        identity: String,
+    },
+    /// `SET GENERATED ALWAYS | BY DEFAULT` on an identity column.
+    SetIdentity {
         column: String,
         identity: String,
     },
@@ -246,7 +333,20 @@ fn serde_json_tag(change: &Change) -> &'static str {
         Change::GrantDefaultPrivileges { .. } => "grant_default_privileges",
         Change::RevokeDefaultPrivileges { .. } => "revoke_default_privileges",
         Change::CreateEnum { .. } => "create_enum",
+        Change::AddEnumValue { .. } => "add_enum_value",
+        Change::RebuildEnum { .. } => "rebuild_enum",
         Change::DropEnum { .. } => "drop_enum",
+        Change::RenameTable { .. } => "rename_table",
+        Change::RenameView { .. } => "rename_view",
+        Change::RenameEnum { .. } => "rename_enum",
+        Change::RenameFunction { .. } => "rename_function",
+        Change::RenameColumn { .. } => "rename_column",
+        Change::RenameEnumValue { .. } => "rename_enum_value",
+        Change::RenamePolicy { .. } => "rename_policy",
+        Change::CreateView { .. } => "create_view",
+        Change::AlterView { .. } => "alter_view",
+        Change::DropView { .. } => "drop_view",
+        Change::Irreversible { .. } => "irreversible",
         Change::CreateSequence { .. } => "create_sequence",
         Change::AlterSequence { .. } => "alter_sequence",
         Change::DropSequence { .. } => "drop_sequence",
@@ -276,6 +376,46 @@ fn serde_json_tag(change: &Change) -> &'static str {
         Change::DeleteRow { .. } => "delete_row",
         Change::RunSql { .. } => "run_sql",
     }
+}
+
+/// `ALTER ... RENAME` for each rename, in order, naming objects as they are at that point.
+pub fn renames(from: &Catalog, renames: &[Rename]) -> Vec<Change> {
+    let mut state = if renames.is_empty() {
+        return Vec::new();
+    } else {
+        from.clone()
+    };
+    let mut out = Vec::new();
+    for r in renames {
+        out.push(match r.clone() {
+            Rename::Table { from, to } => Change::RenameTable { from, to: to.name },
+            Rename::View { from, to } => Change::RenameView { from, to: to.name },
+            Rename::Enum { from, to } => Change::RenameEnum { from, to: to.name },
+            Rename::Function { from, to } => {
+                let target = match state.functions.get(&from) {
+                    Some(f) => function_target(f),
+                    None => continue,
+                };
+                Change::RenameFunction {
+                    target,
+                    to: to.name.name,
+                }
+            }
+            Rename::Column { table, from, to } => Change::RenameColumn { table, from, to },
+            Rename::EnumValue {
+                enum_name,
+                from,
+                to,
+            } => Change::RenameEnumValue {
+                enum_name,
+                from,
+                to,
+            },
+            Rename::Policy { table, from, to } => Change::RenamePolicy { table, from, to },
+        });
+        r.apply(&mut state);
+    }
+    out
 }
 
 /// The changes that create `object` (in state `to`).
@@ -336,6 +476,7 @@ pub fn create(object: &Object) -> Vec<Change> {
             text: Some(text),
         }],
         Object::Rows(row) => vec![Change::InsertRow { row }],
+        Object::View(view) => vec![Change::CreateView { view }],
     }
 }
 
@@ -368,12 +509,18 @@ pub fn drop(object: &Object) -> Vec<Change> {
         Object::Grant { target, grant } => vec![Change::Revoke { target, grant }],
         Object::Comment { target, .. } => vec![Change::SetComment { target, text: None }],
         Object::Rows(row) => vec![Change::DeleteRow { row }],
+        Object::View(view) => vec![Change::DropView { view }],
     }
 }
 
 /// The changes that turn `prev` into `next` in place, or `None` when the object must be
 /// dropped and created again.
-pub fn alter(prev: &Object, next: &Object, to: &Catalog) -> Option<Vec<Change>> {
+pub fn alter(
+    prev: &Object,
+    next: &Object,
+    to: &Catalog,
+    usings: &BTreeMap<(QName, String), Expr>,
+) -> Option<Vec<Change>> {
     match (prev, next) {
         (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: b.clone() }]),
         (Object::Schema(a), Object::Schema(b)) if a.created == b.created => {
@@ -421,14 +568,27 @@ pub fn alter(prev: &Object, next: &Object, to: &Catalog) -> Option<Vec<Change>> 
             }
             Some(out)
         }
-        (Object::Table(a), Object::Table(b)) => {
-            alter_table(a, b, to.tables.get(&b.name)).map(|actions| {
+        (Object::Enum(a), Object::Enum(b)) => add_enum_values(a, b).map(|values| {
+            values
+                .into_iter()
+                .map(|(value, before, after)| Change::AddEnumValue {
+                    enum_name: b.name.clone(),
+                    value,
+                    before,
+                    after,
+                })
+                .collect()
+        }),
+        (Object::View(a), Object::View(b)) if a.query == b.query => {
+            Some(vec![Change::AlterView { view: b.clone() }])
+        }
+        (Object::Table(a), Object::Table(b)) => alter_table(a, b, to.tables.get(&b.name), usings)
+            .map(|actions| {
                 vec![Change::AlterTable {
                     table: b.name.clone(),
                     actions,
                 }]
-            })
-        }
+            }),
         (Object::Function(a), Object::Function(b)) if a.replaceable_by(b) => {
             let target = function_target(b);
             let mut out = Vec::new();
@@ -499,7 +659,88 @@ pub fn alter(prev: &Object, next: &Object, to: &Catalog) -> Option<Vec<Change>> 
     }
 }
 
-fn alter_table(a: &TableCore, b: &TableCore, full: Option<&Table>) -> Option<Vec<TableAction>> {
+/// A value to add: (value, `BEFORE` anchor, `AFTER` anchor).
+type NewEnumValue = (String, Option<String>, Option<String>);
+
+/// The values `next` adds to `prev`, each with its place (`BEFORE` the first old value, else
+/// `AFTER` the value before it), when `next` keeps every old value in order; `None` when
+/// values are removed or reordered (the type must be rebuilt).
+fn add_enum_values(prev: &Enum, next: &Enum) -> Option<Vec<NewEnumValue>> {
+    let kept: Vec<&String> = next
+        .values
+        .iter()
+        .filter(|v| prev.values.contains(v))
+        .collect();
+    if kept.len() != prev.values.len() || kept.iter().zip(&prev.values).any(|(a, b)| *a != b) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, v) in next.values.iter().enumerate() {
+        if prev.values.contains(v) {
+            continue;
+        }
+        if i == 0 {
+            out.push((v.clone(), prev.values.first().cloned(), None));
+        } else {
+            out.push((v.clone(), None, Some(next.values[i - 1].clone())));
+        }
+    }
+    Some(out)
+}
+
+/// Whether every value of type `from` fits `to` unchanged (so retyping loses nothing).
+fn widening(from: &TypeRef, to: &TypeRef) -> bool {
+    let (a, b) = (from.sql.as_str(), to.sql.as_str());
+    let length = |t: &str, base: &str| -> Option<Option<u32>> {
+        let rest = t.strip_prefix(base)?;
+        if rest.is_empty() {
+            return Some(None);
+        }
+        rest.strip_prefix('(')?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
+            .map(Some)
+    };
+    let numeric_rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        "numeric" => Some(4),
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (numeric_rank(a), numeric_rank(b)) {
+        return x <= y;
+    }
+    if b == "text" {
+        return a == "text"
+            || length(a, "character varying").is_some()
+            || length(a, "character").is_some()
+            || from.user_type.is_some() && !a.ends_with("[]");
+    }
+    for base in ["character varying", "character"] {
+        if let (Some(x), Some(y)) = (length(a, base), length(b, "character varying")) {
+            return match (x, y) {
+                (_, None) => true,
+                (Some(x), Some(y)) => x <= y,
+                (None, Some(_)) => false,
+            };
+        }
+    }
+    matches!(
+        (a, b),
+        ("real", "double precision")
+            | ("timestamp without time zone", "timestamp with time zone")
+            | ("json", "jsonb")
+    )
+}
+
+fn alter_table(
+    a: &TableCore,
+    b: &TableCore,
+    full: Option<&Table>,
+    usings: &BTreeMap<(QName, String), Expr>,
+) -> Option<Vec<TableAction>> {
     let mut drops = Vec::new();
     let mut adds = Vec::new();
     let mut alters = Vec::new();
@@ -545,20 +786,32 @@ fn alter_table(a: &TableCore, b: &TableCore, full: Option<&Table>) -> Option<Vec
             }
             Some(old) if old == c => {}
             Some(old) => {
-                if old.identity.is_some() && old.identity != c.identity {
+                // ALWAYS <-> BY DEFAULT keeps the sequence (and where it is).
+                let switch = old.identity.is_some() && c.identity.is_some();
+                if old.identity.is_some() && old.identity != c.identity && !switch {
                     alters.push(TableAction::DropIdentity {
                         column: c.name.clone(),
                     });
                 }
                 if old.data_type != c.data_type {
+                    let using = usings
+                        .get(&(b.name.clone(), c.name.clone()))
+                        .map(|e| e.sql.clone());
                     alters.push(TableAction::AlterColumnType {
                         column: c.name.clone(),
                         data_type: c.data_type.clone(),
+                        using,
+                        lossy: !widening(&old.data_type, &c.data_type),
                     });
                 }
                 let not_null_was = old.not_null;
                 let identity_kept = old.identity.is_some() && old.identity == c.identity;
-                if c.identity.is_some() && old.identity != c.identity {
+                if switch && old.identity != c.identity {
+                    alters.push(TableAction::SetIdentity {
+                        column: c.name.clone(),
+                        identity: c.identity.clone().unwrap_or_default(),
+                    });
+                } else if c.identity.is_some() && old.identity != c.identity {
                     alters.push(TableAction::AddIdentity {
                         column: c.name.clone(),
                         identity: c.identity.clone().unwrap_or_default(),

@@ -21,6 +21,7 @@ pub enum ObjectId {
     Sequence(QName),
     Table(QName),
     Function(FunctionKey),
+    View(QName),
     ColumnDefault(QName, String),
     Check(QName, String),
     Index(QName, String),
@@ -114,6 +115,7 @@ pub enum Object {
         text: String,
     },
     Rows(Row),
+    View(View),
 }
 
 #[derive(Clone, Debug)]
@@ -160,10 +162,17 @@ pub fn graph(cat: &Catalog) -> Graph {
                 out.push(ObjectId::Table(r.clone()));
             } else if cat.sequences.contains_key(r) {
                 out.push(ObjectId::Sequence(r.clone()));
+            } else if cat.views.contains_key(r) {
+                out.push(ObjectId::View(r.clone()));
             }
         }
         for f in &refs.functions {
             out.extend(fn_ids(f));
+        }
+        for t in &refs.types {
+            if cat.enums.contains_key(t) {
+                out.push(ObjectId::Enum(t.clone()));
+            }
         }
         out
     };
@@ -317,6 +326,9 @@ pub fn graph(cat: &Catalog) -> Graph {
         };
         for c in &t.columns {
             if let Some(expr) = &c.default {
+                // A default is cast to its column's type: it needs that type as it is now.
+                let mut deps = refs_deps(&expr.refs);
+                deps.extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
                 g.insert(
                     ObjectId::ColumnDefault(t.name.clone(), c.name.clone()),
                     child(
@@ -325,7 +337,7 @@ pub fn graph(cat: &Catalog) -> Graph {
                             column: c.name.clone(),
                             expr: expr.clone(),
                         },
-                        refs_deps(&expr.refs),
+                        deps,
                     ),
                 );
             }
@@ -463,6 +475,19 @@ pub fn graph(cat: &Catalog) -> Graph {
         let t = function_target(f);
         add_grants(&mut g, &id, &t, &f.grants);
         add_comment(&mut g, &id, t, &f.comment);
+    }
+    for v in cat.views.values() {
+        let id = ObjectId::View(v.name.clone());
+        let mut core = v.clone();
+        core.grants.clear();
+        core.comment = None;
+        let mut n = node(Object::View(core));
+        n.deps.extend(in_schema(&v.name.schema));
+        n.deps
+            .extend(refs_deps(&v.query.refs).into_iter().filter(|d| d != &id));
+        g.insert(id.clone(), n);
+        add_grants(&mut g, &id, &qtarget("TABLE", &v.name), &v.grants);
+        add_comment(&mut g, &id, qtarget("VIEW", &v.name), &v.comment);
     }
     // Rows go in after the rows of the tables their table references, and out before them.
     let mut fk_targets: BTreeMap<&QName, Vec<&QName>> = BTreeMap::new();

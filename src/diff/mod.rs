@@ -17,10 +17,11 @@ pub mod graph;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use changes::{Change, TableAction};
+pub use changes::{Change, EnumColumn, TableAction};
 pub use graph::{ObjectId, Target};
 
-use crate::catalog::Catalog;
+use crate::catalog::transition::{self, Loss, Rename, Transition};
+use crate::catalog::{ident, Catalog, Expr, QName};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use graph::{Graph, Object};
 
@@ -31,10 +32,22 @@ enum Status {
     Drop,
     Alter,
     Replace,
+    /// An enum built again under its name (values removed or reordered); its columns are
+    /// converted, whatever else depends on it is dropped before and created after.
+    Rebuild,
 }
 
-/// The ordered changes that turn `from` into `to`.
+/// The ordered changes that turn `from` into `to`, with no renames.
 pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
+    diff_with(from, to, &Transition::default())
+}
+
+/// The ordered changes that turn `from` into `to` through `t`: renames first, then the
+/// difference between `from` (renamed) and `to`.
+pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
+    let mut out = changes::renames(from, &t.renames);
+    let renamed = transition::apply_all(&t.renames, from);
+    let from = &renamed;
     let prev = graph::graph(from);
     let next = graph::graph(to);
     let mut status: BTreeMap<&ObjectId, Status> = BTreeMap::new();
@@ -47,10 +60,13 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
             Some(n) if n.object == p.object => {
                 status.insert(id, Status::Same);
             }
-            Some(n) => match changes::alter(&p.object, &n.object, to) {
+            Some(n) => match changes::alter(&p.object, &n.object, to, &t.usings) {
                 Some(c) => {
                     status.insert(id, Status::Alter);
                     alters.insert(id, c);
+                }
+                None if matches!(id, ObjectId::Enum(_)) => {
+                    status.insert(id, Status::Rebuild);
                 }
                 None => {
                     status.insert(id, Status::Replace);
@@ -62,6 +78,49 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
         status.entry(id).or_insert(Status::Create);
     }
 
+    // Columns whose type changes (or that go away): PostgreSQL refuses while a view, policy,
+    // or trigger condition uses them, and re-parses checks and index predicates against the
+    // old type; all of those on the table are dropped before and created after.
+    let retyped = retyped_columns(from, to, &status, &alters);
+    for (id, node) in &prev {
+        if !matches!(status[id], Status::Same | Status::Alter) {
+            continue;
+        }
+        let uses_retyped = |refs: &[&Expr]| {
+            node.parents.iter().chain(&node.deps).any(|d| {
+                let ObjectId::Table(q) = d else { return false };
+                retyped.iter().any(|(t, c)| {
+                    t == q
+                        && refs
+                            .iter()
+                            .any(|e| e.refs.columns.contains(c) || e.refs.columns.contains("*"))
+                })
+            })
+        };
+        let affected = match &node.object {
+            Object::Check { check, .. } => uses_retyped(&[&check.expr]),
+            Object::Policy { policy, .. } => {
+                let exprs: Vec<&Expr> = policy.using.iter().chain(&policy.with_check).collect();
+                uses_retyped(&exprs)
+            }
+            Object::View(v) => uses_retyped(&[&v.query]),
+            Object::Trigger { trigger, .. } => {
+                trigger.when.as_ref().is_some_and(|w| uses_retyped(&[w]))
+            }
+            Object::Index { index, .. } => {
+                index.predicate.as_ref().is_some_and(|p| uses_retyped(&[p]))
+            }
+            Object::ColumnDefault { table, column, .. } => {
+                retyped.contains(&(table.clone(), column.clone()))
+            }
+            _ => false,
+        };
+        if affected {
+            status.insert(id, Status::Replace);
+            alters.remove(id);
+        }
+    }
+
     // Replace whatever depends on something that goes away.
     let mut diags = Diagnostics::default();
     loop {
@@ -71,11 +130,17 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
             if !matches!(s, Status::Same | Status::Alter) {
                 continue;
             }
+            let is_table = matches!(node.object, Object::Table(_));
             let gone = node
                 .parents
                 .iter()
                 .chain(&node.deps)
-                .find(|d| matches!(status.get(d), Some(Status::Drop | Status::Replace)));
+                .find(|d| match status.get(d) {
+                    Some(Status::Drop | Status::Replace) => true,
+                    // A rebuilt enum converts the columns of its tables itself.
+                    Some(Status::Rebuild) => !is_table,
+                    _ => false,
+                });
             if let Some(cause) = gone {
                 if !replaceable(&node.object) {
                     diags.push(
@@ -98,7 +163,6 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
         return Err(diags);
     }
 
-    let mut out = Vec::new();
     // Drops, dependents first.
     let dropping: BTreeSet<&ObjectId> = status
         .iter()
@@ -125,13 +189,29 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
     // Creations and alterations, dependencies first.
     let building: BTreeSet<&ObjectId> = status
         .iter()
-        .filter(|(_, s)| matches!(s, Status::Create | Status::Replace | Status::Alter))
+        .filter(|(_, s)| {
+            matches!(
+                s,
+                Status::Create | Status::Replace | Status::Alter | Status::Rebuild
+            )
+        })
         .map(|(id, _)| *id)
         .collect();
     let order = topo_order(&next, &building, false).map_err(|cycle| cycle_error(&cycle, to))?;
     for id in order {
         match status[id] {
-            Status::Alter => out.extend(alters.remove(id).unwrap_or_default()),
+            Status::Alter => {
+                let mut changes = alters.remove(id).unwrap_or_default();
+                for c in &mut changes {
+                    before_renames(c, &t.renames);
+                }
+                out.extend(changes);
+            }
+            Status::Rebuild => {
+                if let ObjectId::Enum(name) = id {
+                    out.push(rebuild_enum(from, to, name, t));
+                }
+            }
             _ => {
                 let node = &next[id];
                 // A default of a column added to an existing table is set by the ADD COLUMN.
@@ -145,6 +225,164 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
         }
     }
     Ok(out)
+}
+
+/// The data the changes destroy.
+pub fn losses(changes: &[Change]) -> Vec<Loss> {
+    let mut out = Vec::new();
+    for c in changes {
+        match c {
+            Change::DropTable { table } => out.push(Loss::Table {
+                table: table.name.clone(),
+            }),
+            Change::AlterTable { table, actions } => {
+                for a in actions {
+                    match a {
+                        TableAction::DropColumn { column } => out.push(Loss::Column {
+                            table: table.clone(),
+                            column: column.name.clone(),
+                        }),
+                        TableAction::AlterColumnType {
+                            column,
+                            lossy: true,
+                            ..
+                        } => out.push(Loss::Column {
+                            table: table.clone(),
+                            column: column.clone(),
+                        }),
+                        _ => {}
+                    }
+                }
+            }
+            Change::RebuildEnum {
+                enum_type,
+                old_values,
+                ..
+            } => {
+                for v in old_values.iter().filter(|v| !enum_type.values.contains(v)) {
+                    out.push(Loss::EnumValue {
+                        enum_name: enum_type.name.clone(),
+                        value: v.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Columns whose type changes or that are dropped from a table that stays, plus every column
+/// of an enum that is rebuilt.
+fn retyped_columns(
+    from: &Catalog,
+    to: &Catalog,
+    status: &BTreeMap<&ObjectId, Status>,
+    alters: &BTreeMap<&ObjectId, Vec<Change>>,
+) -> BTreeSet<(QName, String)> {
+    let mut out = BTreeSet::new();
+    for changes in alters.values() {
+        for c in changes {
+            if let Change::AlterTable { table, actions } = c {
+                for a in actions {
+                    match a {
+                        TableAction::AlterColumnType { column, .. } => {
+                            out.insert((table.clone(), column.clone()));
+                        }
+                        TableAction::DropColumn { column } => {
+                            out.insert((table.clone(), column.name.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    for (id, s) in status {
+        if let (ObjectId::Enum(e), Status::Rebuild) = (id, s) {
+            for col in enum_columns(from, to, e) {
+                out.insert((col.table, col.column));
+            }
+        }
+    }
+    out
+}
+
+/// The columns of enum `e` that exist with that type both before and after.
+fn enum_columns(from: &Catalog, to: &Catalog, e: &QName) -> Vec<changes::EnumColumn> {
+    let mut out = Vec::new();
+    for t in to.tables.values() {
+        let Some(before) = from.tables.get(&t.name) else {
+            continue;
+        };
+        for c in &t.columns {
+            let was = before
+                .column(&c.name)
+                .is_some_and(|b| b.data_type.user_type.as_ref() == Some(e));
+            if was && c.data_type.user_type.as_ref() == Some(e) {
+                out.push(changes::EnumColumn {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    array: c.data_type.sql.ends_with("[]"),
+                    data_type: c.data_type.sql.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn rebuild_enum(from: &Catalog, to: &Catalog, name: &QName, t: &Transition) -> Change {
+    let old = &from.enums[name];
+    let mut new = to.enums[name].clone();
+    new.comment = None;
+    let mut removed = Vec::new();
+    let mut replacements = Vec::new();
+    for v in old.values.iter().filter(|v| !new.values.contains(v)) {
+        match t.enum_replacements.get(&(name.clone(), v.clone())) {
+            Some(r) => replacements.push((v.clone(), r.clone())),
+            None => removed.push(v.clone()),
+        }
+    }
+    Change::RebuildEnum {
+        old_name: ident::truncated_with_suffix(&name.name, "__old"),
+        columns: enum_columns(from, to, name),
+        old_values: old.values.clone(),
+        enum_type: new,
+        removed,
+        replacements,
+    }
+}
+
+/// Enum additions run before the layer's renames (they are committed first): name the enum
+/// and the anchor values as they were before.
+fn before_renames(change: &mut Change, renames: &[Rename]) {
+    let Change::AddEnumValue {
+        enum_name,
+        before,
+        after,
+        ..
+    } = change
+    else {
+        return;
+    };
+    for r in renames.iter().rev() {
+        match r {
+            Rename::EnumValue {
+                enum_name: e,
+                from,
+                to,
+            } if e == enum_name => {
+                for anchor in [&mut *before, &mut *after].into_iter().flatten() {
+                    if anchor == to {
+                        anchor.clone_from(from);
+                    }
+                }
+            }
+            Rename::Enum { from, to } if to == enum_name => *enum_name = from.clone(),
+            _ => {}
+        }
+    }
 }
 
 /// Whether `table.column` is new in an existing table and NOT NULL with a default, in which
@@ -208,6 +446,36 @@ fn topo_order<'a>(
             if let Some((k, _)) = g.get_key_value(d) {
                 if subset.contains(k) && k != *id {
                     needs.get_mut(id).expect("in subset").insert(k);
+                }
+            }
+        }
+        if !for_drop {
+            // Through what does not change: a policy re-created on an unchanged table whose
+            // enum is rebuilt waits for the rebuild.
+            let mut seen: BTreeSet<&ObjectId> = BTreeSet::new();
+            let mut stack: Vec<&ObjectId> = node
+                .parents
+                .iter()
+                .chain(&node.deps)
+                .filter_map(|d| g.get_key_value(d).map(|(k, _)| k))
+                .filter(|k| !subset.contains(k))
+                .collect();
+            while let Some(k) = stack.pop() {
+                if !seen.insert(k) {
+                    continue;
+                }
+                let n = &g[k];
+                for d in n.parents.iter().chain(&n.deps) {
+                    let Some((dk, _)) = g.get_key_value(d) else {
+                        continue;
+                    };
+                    if subset.contains(dk) {
+                        if dk != *id {
+                            needs.get_mut(id).expect("in subset").insert(dk);
+                        }
+                    } else {
+                        stack.push(dk);
+                    }
                 }
             }
         }
@@ -284,6 +552,7 @@ pub fn describe(id: &ObjectId) -> String {
         ObjectId::Sequence(q) => format!("sequence `{q}`"),
         ObjectId::Table(q) => format!("table `{q}`"),
         ObjectId::Function(k) => format!("function `{k}`"),
+        ObjectId::View(q) => format!("view `{q}`"),
         ObjectId::ColumnDefault(q, c) => format!("the default of `{q}.{c}`"),
         ObjectId::Check(q, n) => format!("check `{n}` on `{q}`"),
         ObjectId::Index(q, n) => format!("index `{n}` on `{q}`"),
@@ -303,6 +572,7 @@ fn origin_of(cat: &Catalog, id: &ObjectId) -> Option<crate::diagnostic::Span> {
         ObjectId::Schema(s) => format!("schema {s}"),
         ObjectId::Table(q) => format!("table {q}"),
         ObjectId::Function(k) => format!("function {k}"),
+        ObjectId::View(q) => format!("view {q}"),
         ObjectId::Policy(q, n) => format!("table {q} policy {n}"),
         ObjectId::Trigger(q, n) => format!("table {q} trigger {n}"),
         ObjectId::ColumnDefault(q, c) => format!("table {q} column {c}"),

@@ -3,12 +3,17 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Loss, QName, Transition};
 use crate::resolve::{apply_layer, Externals};
 use crate::spec::{parse_yaml, LayerFile};
 
 fn states(layers: &[&str]) -> Vec<Catalog> {
-    let mut out = vec![Catalog::default()];
+    chain(layers).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Each state with the transition that led to it.
+fn chain(layers: &[&str]) -> Vec<(Catalog, Transition)> {
+    let mut out = vec![(Catalog::default(), Transition::default())];
     for (i, yaml) in layers.iter().enumerate() {
         let file: Arc<str> = Arc::from(format!("specs/{i}_l.yaml"));
         let spec = parse_yaml(&file, yaml).unwrap();
@@ -19,8 +24,8 @@ fn states(layers: &[&str]) -> Vec<Catalog> {
             text: yaml.to_string(),
             spec,
         };
-        let (next, _) = apply_layer(out.last().unwrap(), &layer, &Externals::default()).unwrap();
-        out.push(next);
+        let r = apply_layer(&out.last().unwrap().0, &layer, &Externals::default()).unwrap();
+        out.push((r.state, r.transition));
     }
     out
 }
@@ -145,4 +150,104 @@ fn a_patch_adds_a_not_null_column_with_its_default_in_one_statement() {
         other => panic!("{other:?}"),
     }
     assert_eq!(kinds(&diff(&s[2], &s[1]).unwrap()), ["alter_table"]);
+}
+
+const ENUM_BASE: &str = r#"
+schemas: [{name: app}]
+enums: [{name: app.s, values: [a, b]}]
+functions:
+  - {name: app.is_a, args: [{name: x, type: app.s}], returns: boolean, language: sql, body: SELECT x = 'a'}
+tables:
+  - name: app.t
+    columns: [{name: id, type: int}, {name: s, type: app.s, default: "'a'"}]
+    rls: true
+    policies: [{name: p, using: "s = 'a'"}, {name: q, using: "id > 0"}]
+"#;
+
+#[test]
+fn added_enum_values_are_placed_and_run_before_anything_else() {
+    let c = chain(&[
+        ENUM_BASE,
+        "enums: [{name: app.s, values: [z, a, m, b, y]}]\n",
+    ]);
+    let up = diff_with(&c[1].0, &c[2].0, &c[2].1).unwrap();
+    let added: Vec<(String, Option<String>, Option<String>)> = up
+        .iter()
+        .filter_map(|ch| match ch {
+            Change::AddEnumValue {
+                value,
+                before,
+                after,
+                ..
+            } => Some((value.clone(), before.clone(), after.clone())),
+            _ => None,
+        })
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        added,
+        [
+            ("z".into(), s("a"), None),
+            ("m".into(), None, s("a")),
+            ("y".into(), None, s("b"))
+        ]
+    );
+    assert_eq!(up.len(), 3, "nothing else changes: {:?}", kinds(&up));
+}
+
+#[test]
+fn removing_an_enum_value_rebuilds_it_around_its_dependents() {
+    let c = chain(&[
+        ENUM_BASE,
+        "enums: [{name: app.s, values: [a]}]\naccept_data_loss: [{enum_value: app.s.b}]\n",
+    ]);
+    let up = diff_with(&c[1].0, &c[2].0, &c[2].1).unwrap();
+    assert_eq!(
+        kinds(&up),
+        [
+            "drop_policy",
+            "drop_column_default",
+            "drop_function",
+            "rebuild_enum",
+            "create_function",
+            "set_column_default",
+            "create_policy"
+        ],
+        "the policy on `s` and the function taking the enum go, the policy on `id` stays"
+    );
+    assert_eq!(
+        losses(&up),
+        [Loss::EnumValue {
+            enum_name: QName::new("app", "s"),
+            value: "b".into()
+        }]
+    );
+    match &up[3] {
+        Change::RebuildEnum {
+            columns, removed, ..
+        } => {
+            assert_eq!(columns.len(), 1);
+            assert_eq!(removed, &["b".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn renames_come_first_and_their_inverse_undoes_them() {
+    let next = "tables:\n  - name: app.u\n    renamed_from: app.t\n    patch: true\n    columns: [{name: ident, renamed_from: id, type: int}]\n";
+    let c = chain(&[ENUM_BASE, next]);
+    let up = diff_with(&c[1].0, &c[2].0, &c[2].1).unwrap();
+    assert_eq!(kinds(&up), ["rename_table", "rename_column"]);
+    let down = diff_with(&c[2].0, &c[1].0, &c[2].1.inverse()).unwrap();
+    assert_eq!(kinds(&down), ["rename_column", "rename_table"]);
+    match &down[0] {
+        Change::RenameColumn { table, from, to } => {
+            assert_eq!(
+                (table.name.as_str(), from.as_str(), to.as_str()),
+                ("u", "ident", "id")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

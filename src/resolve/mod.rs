@@ -2,9 +2,13 @@
 //! filled in, SQL fragments checked, redefinitions and patches applied; then the whole state
 //! is validated (see [`validate`]). Every problem becomes a diagnostic at its YAML position.
 
+mod drops;
+mod evolve;
+mod rules;
 pub mod sql;
 mod table;
 mod validate;
+mod view;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -29,19 +33,28 @@ pub struct RawSql {
     pub down: String,
 }
 
-/// Apply one layer to the state before it. Returns the state after it and the layer's raw
-/// SQL, or every diagnostic found.
+/// A layer applied to the state before it.
+#[derive(Debug)]
+pub struct Resolved {
+    pub state: Catalog,
+    pub raw: Option<RawSql>,
+    pub transition: Transition,
+}
+
+/// Apply one layer to the state before it. Returns the state after it, the layer's raw SQL
+/// and its transition (renames, conversions, accepted data loss), or every diagnostic found.
 pub fn apply_layer(
     prev: &Catalog,
     layer: &LayerFile,
     externals: &Externals,
-) -> Result<(Catalog, Option<RawSql>), Diagnostics> {
+) -> Result<Resolved, Diagnostics> {
     let mut r = Resolver {
         file: layer.display_path.clone(),
         diags: Diagnostics::default(),
         externals,
         state: prev.clone(),
         declared: BTreeSet::new(),
+        transition: Transition::default(),
     };
     let spec = &layer.spec;
     r.drops(&spec.drop);
@@ -55,7 +68,7 @@ pub fn apply_layer(
         r.extension(s);
     }
     for s in &spec.enums {
-        r.enum_type(s, prev);
+        r.enum_type(s);
     }
     for s in &spec.sequences {
         r.sequence(s);
@@ -66,6 +79,9 @@ pub fn apply_layer(
     for s in &spec.functions {
         r.function(s);
     }
+    for s in &spec.views {
+        r.view(s);
+    }
     for s in &spec.default_privileges {
         r.default_privilege(s);
     }
@@ -73,9 +89,19 @@ pub fn apply_layer(
         r.rows(s);
     }
     let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
+    r.accept_data_loss(&spec.accept_data_loss);
     validate(&mut r.state, externals, &mut r.diags);
-    let Resolver { diags, state, .. } = r;
-    diags.into_result((state, raw))
+    let Resolver {
+        diags,
+        state,
+        transition,
+        ..
+    } = r;
+    diags.into_result(Resolved {
+        state,
+        raw,
+        transition,
+    })
 }
 
 struct Resolver<'a> {
@@ -85,6 +111,7 @@ struct Resolver<'a> {
     state: Catalog,
     /// Identities declared by this layer, to catch duplicates.
     declared: BTreeSet<String>,
+    transition: Transition,
 }
 
 impl Resolver<'_> {
@@ -417,57 +444,6 @@ impl Resolver<'_> {
             .insert(name.clone(), Extension { name, schema });
     }
 
-    fn enum_type(&mut self, s: &spec::EnumSpec, prev: &Catalog) {
-        let span = self.span(&s.name);
-        let Some(name) = self.qname(&s.name) else {
-            return;
-        };
-        if !self.declare(format!("type {name}"), &span, &format!("enum `{name}`")) {
-            return;
-        }
-        let mut values = Vec::new();
-        for v in &s.values {
-            if values.contains(&v.value) {
-                let sp = self.span(v);
-                self.err(
-                    "E023",
-                    sp,
-                    format!("enum value `{}` is listed twice", v.value),
-                    "list each value once",
-                );
-            } else if v.value.is_empty() || v.value.len() > ident::MAX_IDENT_BYTES {
-                let sp = self.span(v);
-                self.err(
-                    "E023",
-                    sp,
-                    format!("enum value `{}` must be 1 to 63 bytes", v.value),
-                    "shorten the value",
-                );
-            } else {
-                values.push(v.value.clone());
-            }
-        }
-        if let Some(old) = prev.enums.get(&name) {
-            if old.values != values {
-                self.err(
-                    "E024",
-                    span,
-                    format!("enum `{name}` changes its values ({} → {})", old.values.join(", "), values.join(", ")),
-                    "changing the values of an existing enum is not supported yet; declare a new enum type",
-                );
-                return;
-            }
-        }
-        self.state.enums.insert(
-            name.clone(),
-            Enum {
-                name,
-                values,
-                comment: s.comment.clone(),
-            },
-        );
-    }
-
     fn sequence(&mut self, s: &spec::SequenceSpec) {
         let span = self.span(&s.name);
         let Some(name) = self.qname(&s.name) else {
@@ -659,6 +635,9 @@ impl Resolver<'_> {
             &format!("function `{key}`"),
         ) {
             return;
+        }
+        if let Some(from) = &s.renamed_from {
+            self.rename_function(from, &key);
         }
         // A plain declaration replaces the earlier function of that name, whatever its
         // signature; overloads and plain declarations of one name do not mix.
@@ -867,178 +846,6 @@ impl Resolver<'_> {
             up: s.up.value.clone(),
             down: s.down.value.clone(),
         }
-    }
-
-    fn drops(&mut self, d: &spec::DropSpec) {
-        for n in &d.roles {
-            let found = self.state.roles.remove(&n.value).is_some();
-            self.dropped(found, n, "role", self.state.roles.keys().cloned().collect());
-        }
-        for n in &d.schemas {
-            let found = self.state.schemas.remove(&n.value).is_some();
-            self.dropped(
-                found,
-                n,
-                "schema",
-                self.state.schemas.keys().cloned().collect(),
-            );
-        }
-        for n in &d.extensions {
-            let found = self.state.extensions.remove(&n.value).is_some();
-            self.dropped(
-                found,
-                n,
-                "extension",
-                self.state.extensions.keys().cloned().collect(),
-            );
-        }
-        for n in &d.enums {
-            let Some(q) = self.qname(n) else { continue };
-            let found = self.state.enums.remove(&q).is_some();
-            self.dropped(
-                found,
-                n,
-                "enum",
-                self.state.enums.keys().map(|k| k.to_string()).collect(),
-            );
-        }
-        for n in &d.sequences {
-            let Some(q) = self.qname(n) else { continue };
-            let found = self.state.sequences.remove(&q).is_some();
-            self.dropped(
-                found,
-                n,
-                "sequence",
-                self.state.sequences.keys().map(|k| k.to_string()).collect(),
-            );
-        }
-        for n in &d.tables {
-            let Some(q) = self.qname(n) else { continue };
-            let found = self.state.tables.remove(&q).is_some();
-            self.state.rows.retain(|k, _| k.table != q);
-            self.dropped(
-                found,
-                n,
-                "table",
-                self.state.tables.keys().map(|k| k.to_string()).collect(),
-            );
-        }
-        for n in &d.functions {
-            let before = self.state.functions.len();
-            let text = n.value.clone();
-            self.state.functions.retain(|k, _| {
-                k.to_string() != text && !(k.overload.is_none() && k.name.to_string() == text)
-            });
-            let found = self.state.functions.len() != before;
-            self.dropped(
-                found,
-                n,
-                "function",
-                self.state.functions.keys().map(|k| k.to_string()).collect(),
-            );
-        }
-        for dp in &d.default_privileges {
-            let Some(object_type) = ["tables", "sequences", "functions", "types", "schemas"]
-                .iter()
-                .find(|t| t.eq_ignore_ascii_case(&dp.value.on))
-                .map(|t| t.to_ascii_uppercase())
-            else {
-                let sp = self.span(dp);
-                self.err(
-                    "E062",
-                    sp,
-                    format!("`{}` is not a default privilege object type", dp.value.on),
-                    "use tables, sequences, functions, types or schemas",
-                );
-                continue;
-            };
-            for to in &dp.value.to {
-                let grantee = if to.eq_ignore_ascii_case("public") {
-                    "PUBLIC".to_string()
-                } else {
-                    to.clone()
-                };
-                let key = DefaultPrivilegeKey {
-                    for_role: dp.value.for_role.clone(),
-                    in_schema: dp.value.in_schema.clone(),
-                    object_type: object_type.clone(),
-                    grantee,
-                };
-                if self.state.default_privileges.remove(&key).is_none() {
-                    let sp = self.span(dp);
-                    self.err(
-                        "E036",
-                        sp,
-                        format!("no earlier layer declares default privileges for `{to}` here"),
-                        "check for_role, in_schema, on and to against the declaration",
-                    );
-                }
-            }
-        }
-        for r in &d.rows {
-            let Ok(table) = QName::parse(&r.value.table) else {
-                let sp = self.span(r);
-                self.err(
-                    "E021",
-                    sp,
-                    format!("invalid table name `{}`", r.value.table),
-                    "write it as `schema.table`",
-                );
-                continue;
-            };
-            let key: Vec<(String, Option<String>)> = r
-                .value
-                .key
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_ref().map(spec::ScalarValue::as_text)))
-                .collect();
-            let found = self
-                .state
-                .rows
-                .keys()
-                .find(|rk| {
-                    rk.table == table && {
-                        let mut a = rk.key.clone();
-                        a.sort();
-                        a == key
-                    }
-                })
-                .cloned();
-            match found {
-                Some(k) => {
-                    self.state.rows.remove(&k);
-                }
-                None => {
-                    let sp = self.span(r);
-                    self.err(
-                        "E036",
-                        sp,
-                        format!("no earlier layer declares a row of `{table}` with this key"),
-                        "give the key columns and values exactly as declared",
-                    );
-                }
-            }
-        }
-    }
-
-    fn dropped(&mut self, found: bool, n: &Spanned<String>, what: &str, known: Vec<String>) {
-        if found {
-            return;
-        }
-        let help = match did_you_mean(&n.value, known.iter().map(String::as_str)) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => format!("only a {what} declared by an earlier layer can be dropped"),
-        };
-        let sp = self.span(n);
-        self.err(
-            "E036",
-            sp,
-            format!(
-                "cannot drop {what} `{}`: no earlier layer declares it",
-                n.value
-            ),
-            help,
-        );
     }
 }
 

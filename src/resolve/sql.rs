@@ -224,9 +224,16 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
             msg
         }
     })?;
-    let ok = single_select(&parsed).and_then(single_target).is_some();
-    if !ok {
+    let Some(target) = single_select(&parsed).and_then(single_target) else {
         return Err("expected exactly one SQL expression".into());
+    };
+    if let Some(N::RowExpr(r)) = target {
+        if r.row_format == pg_query::protobuf::CoercionForm::CoerceImplicitCast as i32 {
+            return Err(
+                "this is a list of expressions separated by commas (a row); write one expression"
+                    .into(),
+            );
+        }
     }
     Ok(Expr {
         sql: text.trim().to_string(),
@@ -239,6 +246,28 @@ pub fn parse_sql_body(body: &str) -> Result<Refs, String> {
     let parsed =
         pg_query::parse(body, pg_query::ParserOptions::DEFAULT).map_err(|e| clean_error(&e))?;
     Ok(refs_of(&parsed))
+}
+
+/// Parse a view's query: exactly one `SELECT` (or `VALUES`, `WITH ... SELECT`) statement.
+pub fn parse_query(text: &str) -> Result<Expr, String> {
+    if text.trim().is_empty() {
+        return Err("the query is empty".into());
+    }
+    let parsed =
+        pg_query::parse(text, pg_query::ParserOptions::DEFAULT).map_err(|e| clean_error(&e))?;
+    let stmts = &parsed.protobuf.stmts;
+    let is_select = stmts.len() == 1
+        && matches!(
+            stmts[0].stmt.as_ref().and_then(|s| s.node.as_ref()),
+            Some(N::SelectStmt(_))
+        );
+    if !is_select {
+        return Err("a view's query must be exactly one SELECT statement".into());
+    }
+    Ok(Expr {
+        sql: text.trim().trim_end_matches(';').trim_end().to_string(),
+        refs: refs_of(&parsed),
+    })
 }
 
 /// Parse a raw SQL script (the escape hatch).
@@ -328,10 +357,44 @@ fn refs_of(parsed: &pg_query::ParseResult) -> Refs {
                     }
                 }
             }
+            NodeEnum::ColumnRef(cr) => {
+                let last = cr.fields.last().and_then(|n| n.node.as_ref());
+                match last {
+                    Some(N::String(s)) => {
+                        refs.columns.insert(s.sval.clone());
+                    }
+                    Some(N::AStar(_)) => {
+                        refs.columns.insert("*".into());
+                    }
+                    _ => {}
+                }
+            }
+            NodeEnum::TypeCast(tc) => {
+                if let Some(tn) = &tc.type_name {
+                    type_ref_of(tn, &mut refs);
+                }
+            }
+            NodeEnum::TypeName(tn) => type_ref_of(&tn, &mut refs),
             _ => {}
         }
     }
     refs
+}
+
+fn type_ref_of(tn: &pg_query::protobuf::TypeName, refs: &mut Refs) {
+    let names: Vec<String> = tn
+        .names
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect();
+    if let [schema, name] = names.as_slice() {
+        if schema != "pg_catalog" {
+            refs.types.insert(QName::new(schema.clone(), name.clone()));
+        }
+    }
 }
 
 #[cfg(test)]

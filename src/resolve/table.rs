@@ -5,6 +5,7 @@ use crate::catalog::*;
 use crate::diagnostic::{did_you_mean, Span};
 use crate::spec::{self, Spanned};
 
+use super::evolve::Named;
 use super::{upsert_by, Resolver};
 
 impl Resolver<'_> {
@@ -16,6 +17,25 @@ impl Resolver<'_> {
         if !self.declare(format!("table {name}"), &span, &format!("table `{name}`")) {
             return;
         }
+        if let Some(from) = &s.renamed_from {
+            self.rename(Named::Table, from, &name);
+        }
+        for c in &s.columns {
+            if let Some(from) = &c.renamed_from {
+                self.rename_part(&name, from, &c.name.value, false);
+            }
+        }
+        for p in &s.policies {
+            if let Some(from) = &p.renamed_from {
+                self.rename_part(&name, from, &p.name.value, true);
+            }
+        }
+        self.transition.causes.insert(
+            Loss::Table {
+                table: name.clone(),
+            },
+            span.clone(),
+        );
         let mut table = if s.patch {
             match self.state.tables.get(&name) {
                 Some(t) => t.clone(),
@@ -81,6 +101,35 @@ impl Resolver<'_> {
             let Some(data_type) = self.type_ref(&c.data_type) else {
                 continue;
             };
+            let loss = Loss::Column {
+                table: name.clone(),
+                column: cname.clone(),
+            };
+            let tspan = self.span(&c.data_type);
+            self.transition.causes.insert(loss, tspan);
+            if let Some(using) = &c.using {
+                let before = self
+                    .state
+                    .tables
+                    .get(&name)
+                    .and_then(|t| t.column(&cname))
+                    .map(|c| c.data_type.clone());
+                if before.as_ref().map_or(true, |b| b == &data_type) {
+                    let sp = self.span(using);
+                    self.err(
+                        "E028",
+                        sp,
+                        format!(
+                            "`using` on column `{cname}`, whose type does not change in this layer"
+                        ),
+                        "`using` converts existing values when a column's type changes; remove it",
+                    );
+                } else if let Some(expr) = self.expr(using, "`using`") {
+                    self.transition
+                        .usings
+                        .insert((name.clone(), cname.clone()), expr);
+                }
+            }
             let identity = c.identity.as_ref().and_then(|i| {
                 self.keyword(
                     i,
@@ -512,6 +561,16 @@ impl Resolver<'_> {
             }
         }
         let name = table.name.clone();
+        for c in &d.value.columns {
+            let sp = self.span(c);
+            self.transition.causes.insert(
+                Loss::Column {
+                    table: name.clone(),
+                    column: c.value.clone(),
+                },
+                sp,
+            );
+        }
         remove(
             self,
             &mut table.columns,

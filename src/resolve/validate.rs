@@ -3,8 +3,6 @@
 //! values are filled in (foreign keys referencing a primary key, NOT NULL of key columns).
 //! Objects declared by earlier layers are checked too: a drop can leave them dangling.
 
-use std::collections::BTreeSet;
-
 use crate::catalog::*;
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
 
@@ -23,8 +21,10 @@ pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     v.schemas(&mut out);
     v.tables(&mut out);
     v.functions(&mut out);
+    v.views(&mut out);
     v.default_privileges(&mut out);
     v.rows(&mut out);
+    super::rules::check(v.state, &mut out);
     for d in out {
         diags.push(d);
     }
@@ -189,6 +189,7 @@ impl Validator<'_> {
             if !self.owned_schema(&rel.schema)
                 || self.state.tables.contains_key(rel)
                 || self.state.sequences.contains_key(rel)
+                || self.state.views.contains_key(rel)
             {
                 continue;
             }
@@ -205,6 +206,28 @@ impl Validator<'_> {
                 Diagnostic::error(
                     "E103",
                     format!("{context} refers to table `{rel}`, which is not declared"),
+                )
+                .at(span.clone())
+                .help(help),
+            );
+        }
+        for t in &refs.types {
+            if !self.owned_schema(&t.schema)
+                || self.state.enums.contains_key(t)
+                || self.state.tables.contains_key(t)
+                || self.state.views.contains_key(t)
+            {
+                continue;
+            }
+            let known: Vec<String> = self.state.enums.keys().map(|k| k.to_string()).collect();
+            let help = match did_you_mean(&t.to_string(), known.iter().map(String::as_str)) {
+                Some(b) => format!("did you mean `{b}`?"),
+                None => "declare the type, or fix the name".into(),
+            };
+            out.push(
+                Diagnostic::error(
+                    "E114",
+                    format!("{context} uses type `{t}`, which is not declared"),
                 )
                 .at(span.clone())
                 .help(help),
@@ -236,6 +259,16 @@ impl Validator<'_> {
                 .at(span.clone())
                 .help(help),
             );
+        }
+    }
+
+    fn views(&self, out: &mut Vec<Diagnostic>) {
+        for (name, v) in &self.state.views {
+            let span = self.at(&[format!("view {name}")]);
+            let ctx = format!("view `{name}`");
+            self.check_schema(out, &name.schema, span.clone(), &ctx);
+            self.check_refs(out, &v.query.refs, span.clone(), &ctx);
+            self.check_grants(out, &v.grants, span, &format!("a grant on `{name}`"));
         }
     }
 
@@ -375,7 +408,6 @@ impl Validator<'_> {
     }
 
     fn tables(&self, out: &mut Vec<Diagnostic>) {
-        let mut index_names: BTreeSet<(String, String)> = BTreeSet::new();
         for t in self.state.tables.values() {
             let tkey = format!("table {}", t.name);
             let span = self.at(std::slice::from_ref(&tkey));
@@ -517,19 +549,6 @@ impl Validator<'_> {
                     s.clone(),
                     &format!("index `{}`", i.name),
                 );
-                if !index_names.insert((t.name.schema.clone(), i.name.clone())) {
-                    out.push(
-                        Diagnostic::error(
-                            "E109",
-                            format!(
-                                "index name `{}` is used twice in schema `{}`",
-                                i.name, t.name.schema
-                            ),
-                        )
-                        .at(s.clone())
-                        .help("index names are unique per schema; rename one"),
-                    );
-                }
                 if let Some(p) = &i.predicate {
                     self.check_refs(
                         out,

@@ -1,0 +1,1 @@
+ALTER TABLE {{ table|qname }} RENAME COLUMN {{ from|ident }} TO {{ to|ident }};

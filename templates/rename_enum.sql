@@ -1,0 +1,1 @@
+ALTER TYPE {{ from|qname }} RENAME TO {{ to|ident }};

@@ -1,0 +1,1 @@
+ALTER TYPE {{ enum_name|qname }} RENAME VALUE {{ from|literal }} TO {{ to|literal }};

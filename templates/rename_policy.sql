@@ -1,0 +1,1 @@
+ALTER POLICY {{ from|ident }} ON {{ table|qname }} RENAME TO {{ to|ident }};

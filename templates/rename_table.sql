@@ -1,0 +1,1 @@
+ALTER TABLE {{ from|qname }} RENAME TO {{ to|ident }};

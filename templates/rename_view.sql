@@ -1,0 +1,1 @@
+ALTER VIEW {{ from|qname }} RENAME TO {{ to|ident }};
