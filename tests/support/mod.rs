@@ -133,6 +133,16 @@ impl PgServer {
         }
     }
 
+    /// Like [`PgServer::drop_database`], but reports failure instead of panicking (for
+    /// cleanup in `Drop`, which may run while a test panics).
+    pub fn try_drop_database(&self, url: &str) -> Result<(), String> {
+        let db = PgUrl::parse(url)?
+            .database
+            .ok_or_else(|| format!("no database in url {url}"))?;
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&db));
+        self.psql(&self.admin_url, &sql).map(|_| ())
+    }
+
     /// Runs one `-c` command with psql (`-X -v ON_ERROR_STOP=1 -A -t -q`).
     /// Ok: stdout, trimmed. Err: stderr (plus exit status).
     pub fn psql(&self, url: &str, sql: &str) -> Result<String, String> {
@@ -772,4 +782,23 @@ fn pct_encode(s: &str) -> String {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------
+// Comparing dumps
+// ---------------------------------------------------------------------------
+
+/// A unified diff of two texts (3 lines of context, at most 80 lines): enough to see why
+/// two dumps are not equal.
+pub fn text_diff(a: &str, b: &str) -> String {
+    let diff = similar::TextDiff::from_lines(a, b)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string();
+    let mut lines: Vec<&str> = diff.lines().take(80).collect();
+    if diff.lines().count() > 80 {
+        lines.push("...");
+    }
+    lines.join("\n")
 }
