@@ -1,0 +1,1 @@
+SELECT app.dollars() || '|' || app.nested()

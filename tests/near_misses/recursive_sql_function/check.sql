@@ -1,0 +1,1 @@
+SELECT app.fact(10)
