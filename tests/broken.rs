@@ -5,9 +5,8 @@
 //! `expect.txt` lists (line 1: codes; line 2: what the case breaks). The whole stderr is
 //! snapshotted per case (`tests/snapshots/broken__<case>.snap`).
 //!
-//! `tests/broken_pending/<case>/` holds specs the compiler accepts today although PostgreSQL
-//! refuses the migration (the PostgreSQL error is in `expect.txt`); the test for them fails
-//! until the compiler rejects them. Move a case to `tests/broken/` with its code once fixed.
+//! Cases named like `index_named_like_table` or `truncate_row_trigger` are specs PostgreSQL
+//! would refuse when the migration runs; schemac rejects them at compile time (E109, E115-E117).
 //!
 //! `tests/near_misses/<case>/` holds projects that look dangerous but are valid (bodies with
 //! `$$`, hostile names, marker look-alikes, empty layers): they must compile and round-trip on
@@ -222,35 +221,6 @@ fn broken_specs_are_rejected_with_a_position_and_a_hint() {
     assert!(
         failures.is_empty(),
         "{} of {} broken cases failed:\n\n{}",
-        failures.len(),
-        dirs.len(),
-        failures.join("\n---\n")
-    );
-}
-
-/// Specs the compiler accepts today although PostgreSQL refuses the migration it generates.
-/// Fails until the compiler rejects each of them (see `expect.txt` of each case).
-#[test]
-fn pending_specs_postgresql_refuses_are_rejected() {
-    let dirs = case_dirs("broken_pending");
-    let mut failures = Vec::new();
-    for dir in &dirs {
-        let name = case_name(dir);
-        let expect = expect_of(dir);
-        let (stderr, problems) = run_broken(dir, &expect);
-        if problems.iter().any(|p| p.starts_with("exit code Some(0)")) {
-            failures.push(format!("{name}: still accepted ({})", expect.description));
-        } else if !problems.is_empty() {
-            failures.push(format!(
-                "{name} ({}): {}\n{stderr}",
-                expect.description,
-                problems.join("; ")
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} pending cases are still accepted or badly reported:\n\n{}",
         failures.len(),
         dirs.len(),
         failures.join("\n---\n")
