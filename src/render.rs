@@ -154,7 +154,13 @@ impl Renderer {
     }
 
     pub fn render(&self, change: &Change) -> Result<Statement, RenderError> {
-        let name = change.template_name();
+        let value = Value::from(minijinja::value::Serde(change));
+        // The serde tag of the change names its template.
+        let kind = value.get_attr("change").ok();
+        let name = format!(
+            "{}.sql",
+            kind.as_ref().and_then(Value::as_str).unwrap_or_default()
+        );
         let template = self
             .env
             .get_template(&name)
@@ -163,7 +169,7 @@ impl Renderer {
                 source,
             })?;
         let sql = template
-            .render(Value::from(minijinja::value::Serde(change)))
+            .render(value)
             .map_err(|source| RenderError::Template {
                 name: name.clone(),
                 source,

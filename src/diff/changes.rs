@@ -310,71 +310,13 @@ pub enum TableAction {
 }
 
 impl Change {
-    /// The template that renders this change: `templates/<name>.sql`.
-    pub fn template_name(&self) -> String {
-        let value = serde_json_tag(self);
-        format!("{value}.sql")
-    }
-}
-
-fn serde_json_tag(change: &Change) -> &'static str {
-    match change {
-        Change::CreateRole { .. } => "create_role",
-        Change::AlterRole { .. } => "alter_role",
-        Change::DropRole { .. } => "drop_role",
-        Change::GrantMembership { .. } => "grant_membership",
-        Change::RevokeMembership { .. } => "revoke_membership",
-        Change::CreateSchema { .. } => "create_schema",
-        Change::AlterSchemaOwner { .. } => "alter_schema_owner",
-        Change::SetSchemaPublicAccess { .. } => "set_schema_public_access",
-        Change::DropSchema { .. } => "drop_schema",
-        Change::CreateExtension { .. } => "create_extension",
-        Change::DropExtension { .. } => "drop_extension",
-        Change::GrantDefaultPrivileges { .. } => "grant_default_privileges",
-        Change::RevokeDefaultPrivileges { .. } => "revoke_default_privileges",
-        Change::CreateEnum { .. } => "create_enum",
-        Change::AddEnumValue { .. } => "add_enum_value",
-        Change::RebuildEnum { .. } => "rebuild_enum",
-        Change::DropEnum { .. } => "drop_enum",
-        Change::RenameTable { .. } => "rename_table",
-        Change::RenameView { .. } => "rename_view",
-        Change::RenameEnum { .. } => "rename_enum",
-        Change::RenameFunction { .. } => "rename_function",
-        Change::RenameColumn { .. } => "rename_column",
-        Change::RenameEnumValue { .. } => "rename_enum_value",
-        Change::RenamePolicy { .. } => "rename_policy",
-        Change::CreateView { .. } => "create_view",
-        Change::AlterView { .. } => "alter_view",
-        Change::DropView { .. } => "drop_view",
-        Change::Irreversible { .. } => "irreversible",
-        Change::CreateSequence { .. } => "create_sequence",
-        Change::AlterSequence { .. } => "alter_sequence",
-        Change::DropSequence { .. } => "drop_sequence",
-        Change::CreateTable { .. } => "create_table",
-        Change::AlterTable { .. } => "alter_table",
-        Change::DropTable { .. } => "drop_table",
-        Change::SetColumnDefault { .. } => "set_column_default",
-        Change::DropColumnDefault { .. } => "drop_column_default",
-        Change::AddCheck { .. } => "add_check",
-        Change::DropCheck { .. } => "drop_check",
-        Change::CreateIndex { .. } => "create_index",
-        Change::DropIndex { .. } => "drop_index",
-        Change::AddForeignKey { .. } => "add_foreign_key",
-        Change::DropForeignKey { .. } => "drop_foreign_key",
-        Change::CreatePolicy { .. } => "create_policy",
-        Change::DropPolicy { .. } => "drop_policy",
-        Change::CreateTrigger { .. } => "create_trigger",
-        Change::DropTrigger { .. } => "drop_trigger",
-        Change::CreateFunction { .. } => "create_function",
-        Change::DropFunction { .. } => "drop_function",
-        Change::SetFunctionOwner { .. } => "set_function_owner",
-        Change::SetPublicExecute { .. } => "set_public_execute",
-        Change::Grant { .. } => "grant",
-        Change::Revoke { .. } => "revoke",
-        Change::SetComment { .. } => "set_comment",
-        Change::InsertRow { .. } => "insert_row",
-        Change::DeleteRow { .. } => "delete_row",
-        Change::RunSql { .. } => "run_sql",
+    /// The kind of change as its serde tag (`create_table`, ...): the template that renders
+    /// it is `templates/<kind>.sql`.
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(v) => v["change"].as_str().unwrap_or_default().to_string(),
+            Err(_) => String::new(),
+        }
     }
 }
 

@@ -31,10 +31,7 @@ fn chain(layers: &[&str]) -> Vec<(Catalog, Transition)> {
 }
 
 fn kinds(changes: &[Change]) -> Vec<String> {
-    changes
-        .iter()
-        .map(|c| c.template_name().trim_end_matches(".sql").to_string())
-        .collect()
+    changes.iter().map(Change::kind).collect()
 }
 
 const BASE: &str = r#"
