@@ -128,6 +128,18 @@ impl From<Diagnostic> for Diagnostics {
 }
 
 /// The closest candidate to `name` by edit distance, for "did you mean" hints.
+/// A help text: "did you mean `x`?" when a candidate is close to `name`, else `fallback`.
+pub fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    fallback: impl Into<String>,
+) -> String {
+    match did_you_mean(name, candidates) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => fallback.into(),
+    }
+}
+
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Catalog, Loss};
-use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::diff;
 use crate::layers::{self, Folded, Layer};
 use crate::render::{RenderError, Renderer, Statement};
@@ -172,16 +172,11 @@ fn check_data_loss(layer: &Layer, losses: &[Loss]) -> Result<(), Diagnostics> {
         .collect();
     for ack in &t.acks {
         if !losses.contains(&ack.loss) {
-            let help = match did_you_mean(
+            let help = suggest(
                 &ack.loss.ack_hint(),
                 unacknowledged.iter().map(String::as_str),
-            ) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => {
-                    "remove the entry: an acknowledgement covers only the layer that loses the data"
-                        .into()
-                }
-            };
+                "remove the entry: an acknowledgement covers only the layer that loses the data",
+            );
             diags.push(
                 Diagnostic::error(
                     "E211",

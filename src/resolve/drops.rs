@@ -2,7 +2,7 @@
 //! the state (a table's parts are dropped in its patch, see `table`).
 
 use crate::catalog::*;
-use crate::diagnostic::did_you_mean;
+use crate::diagnostic::suggest;
 use crate::spec::{self, Spanned};
 
 use super::Resolver;
@@ -178,10 +178,11 @@ impl Resolver<'_> {
         if found {
             return;
         }
-        let help = match did_you_mean(&n.value, known.iter().map(String::as_str)) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => format!("only a {what} declared by an earlier layer can be dropped"),
-        };
+        let help = suggest(
+            &n.value,
+            known.iter().map(String::as_str),
+            format!("only a {what} declared by an earlier layer can be dropped"),
+        );
         let sp = self.span(n);
         self.err(
             "E036",

@@ -4,7 +4,7 @@
 //! one is also recorded in the layer's [`Transition`] for the differ.
 
 use crate::catalog::*;
-use crate::diagnostic::did_you_mean;
+use crate::diagnostic::suggest;
 use crate::spec::{self, Spanned};
 
 use super::Resolver;
@@ -64,10 +64,11 @@ impl Resolver<'_> {
         }
         if !names.contains(&old) {
             let known: Vec<String> = names.iter().map(ToString::to_string).collect();
-            let help = match did_you_mean(&old.to_string(), known.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => format!("`renamed_from` names a {word} declared by an earlier layer"),
-            };
+            let help = suggest(
+                &old.to_string(),
+                known.iter().map(String::as_str),
+                format!("`renamed_from` names a {word} declared by an earlier layer"),
+            );
             self.err(
                 "E026",
                 span,
@@ -114,10 +115,11 @@ impl Resolver<'_> {
             t.columns.iter().map(|c| c.name.clone()).collect()
         };
         if !names.contains(&from.value) {
-            let help = match did_you_mean(&from.value, names.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => format!("`{table}` has no {word} of that name"),
-            };
+            let help = suggest(
+                &from.value,
+                names.iter().map(String::as_str),
+                format!("`{table}` has no {word} of that name"),
+            );
             self.err(
                 "E026",
                 span,
@@ -204,10 +206,11 @@ impl Resolver<'_> {
                 break;
             };
             if !prev.values.contains(old) {
-                let help = match did_you_mean(old, prev.values.iter().map(String::as_str)) {
-                    Some(b) => format!("did you mean `{b}`?"),
-                    None => format!("the values of `{name}` are: {}", prev.values.join(", ")),
-                };
+                let help = suggest(
+                    old,
+                    prev.values.iter().map(String::as_str),
+                    format!("the values of `{name}` are: {}", prev.values.join(", ")),
+                );
                 self.err(
                     "E026",
                     sp,
@@ -312,11 +315,11 @@ impl Resolver<'_> {
                         .map(|e| e.values.clone())
                         .unwrap_or_default();
                     if !values.contains(&rep.value) {
-                        let help = match did_you_mean(&rep.value, values.iter().map(String::as_str))
-                        {
-                            Some(b) => format!("did you mean `{b}`?"),
-                            None => format!("`replace_with` names a value `{enum_name}` keeps"),
-                        };
+                        let help = suggest(
+                            &rep.value,
+                            values.iter().map(String::as_str),
+                            format!("`replace_with` names a value `{enum_name}` keeps"),
+                        );
                         self.err(
                             "E029",
                             sp,
@@ -388,10 +391,7 @@ impl Resolver<'_> {
         };
         if !self.state.functions.contains_key(&old_key) {
             let known: Vec<String> = self.state.functions.keys().map(|k| k.to_string()).collect();
-            let help = match did_you_mean(&old_key.to_string(), known.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => "`renamed_from` names a function declared by an earlier layer (for an overload, with the same argument types)".into(),
-            };
+            let help = suggest(&old_key.to_string(), known.iter().map(String::as_str), "`renamed_from` names a function declared by an earlier layer (for an overload, with the same argument types)");
             self.err(
                 "E026",
                 span,

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::catalog::*;
-use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::spec::{self, span_of, LayerFile, Spanned};
 
 pub use validate::validate;
@@ -342,10 +342,11 @@ impl Resolver<'_> {
             return Some(kw);
         }
         let names: Vec<&str> = allowed.iter().map(|(k, _)| *k).collect();
-        let help = match did_you_mean(&word, names.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None => format!("use one of: {}", names.join(", ")),
-        };
+        let help = suggest(
+            &word,
+            names.iter().copied(),
+            format!("use one of: {}", names.join(", ")),
+        );
         let span = self.span(s);
         self.err(
             "E062",

@@ -2,7 +2,7 @@
 //! constraints, indexes, policies, grants and triggers merged by name; parts dropped by name).
 
 use crate::catalog::*;
-use crate::diagnostic::{did_you_mean, Span};
+use crate::diagnostic::{suggest, Span};
 use crate::spec::{self, Spanned};
 
 use super::evolve::Named;
@@ -42,10 +42,7 @@ impl Resolver<'_> {
                 None => {
                     let names: Vec<String> =
                         self.state.tables.keys().map(|k| k.to_string()).collect();
-                    let help = match did_you_mean(&name.to_string(), names.iter().map(String::as_str)) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None => "a patch changes a table declared by an earlier layer; remove `patch: true` to declare it".into(),
-                    };
+                    let help = suggest(&name.to_string(), names.iter().map(String::as_str), "a patch changes a table declared by an earlier layer; remove `patch: true` to declare it");
                     self.err(
                         "E030",
                         span,
@@ -542,10 +539,11 @@ impl Resolver<'_> {
                     }
                     None => {
                         let known: Vec<&str> = list.iter().map(&get).collect();
-                        let help = match did_you_mean(&n.value, known.iter().copied()) {
-                            Some(b) => format!("did you mean `{b}`?"),
-                            None => format!("`{table}` has no {what} of that name"),
-                        };
+                        let help = suggest(
+                            &n.value,
+                            known.iter().copied(),
+                            format!("`{table}` has no {what} of that name"),
+                        );
                         let sp = r.span(n);
                         r.err(
                             "E035",

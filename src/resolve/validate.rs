@@ -4,7 +4,7 @@
 //! Objects declared by earlier layers are checked too: a drop can leave them dangling.
 
 use crate::catalog::*;
-use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::diagnostic::{did_you_mean, suggest, Diagnostic, Diagnostics, Span};
 
 use super::{function_origin, Externals};
 
@@ -102,10 +102,7 @@ impl Validator<'_> {
             .map(String::as_str)
             .chain(self.ext.roles.iter().map(String::as_str))
             .collect();
-        let help = match did_you_mean(role, known) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => "declare the role under `roles:` (in this or an earlier layer), or list it under `external_roles` in schemac.yaml".into(),
-        };
+        let help = suggest(role, known, "declare the role under `roles:` (in this or an earlier layer), or list it under `external_roles` in schemac.yaml");
         out.push(
             Diagnostic::error(
                 "E100",
@@ -126,10 +123,7 @@ impl Validator<'_> {
         if self.schema_exists(schema) {
             return;
         }
-        let help = match did_you_mean(schema, self.state.schemas.keys().map(String::as_str)) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => "declare the schema under `schemas:`, or list it under `external_schemas` in schemac.yaml".into(),
-        };
+        let help = suggest(schema, self.state.schemas.keys().map(String::as_str), "declare the schema under `schemas:`, or list it under `external_schemas` in schemac.yaml");
         out.push(
             Diagnostic::error(
                 "E101",
@@ -165,10 +159,11 @@ impl Validator<'_> {
             .chain(self.state.tables.keys())
             .map(|k| k.to_string())
             .collect();
-        let help = match did_you_mean(&q.to_string(), known.iter().map(String::as_str)) {
-            Some(b) => format!("did you mean `{b}`?"),
-            None => "declare it under `enums:` (or as a table, for its row type)".into(),
-        };
+        let help = suggest(
+            &q.to_string(),
+            known.iter().map(String::as_str),
+            "declare it under `enums:` (or as a table, for its row type)",
+        );
         out.push(
             Diagnostic::error(
                 "E102",
@@ -199,10 +194,11 @@ impl Validator<'_> {
                 continue;
             }
             let known: Vec<String> = self.state.tables.keys().map(|k| k.to_string()).collect();
-            let help = match did_you_mean(&rel.to_string(), known.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => "declare the table, or fix the name".into(),
-            };
+            let help = suggest(
+                &rel.to_string(),
+                known.iter().map(String::as_str),
+                "declare the table, or fix the name",
+            );
             out.push(
                 Diagnostic::error(
                     "E103",
@@ -221,10 +217,11 @@ impl Validator<'_> {
                 continue;
             }
             let known: Vec<String> = self.state.enums.keys().map(|k| k.to_string()).collect();
-            let help = match did_you_mean(&t.to_string(), known.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => "declare the type, or fix the name".into(),
-            };
+            let help = suggest(
+                &t.to_string(),
+                known.iter().map(String::as_str),
+                "declare the type, or fix the name",
+            );
             out.push(
                 Diagnostic::error(
                     "E114",
@@ -248,10 +245,11 @@ impl Validator<'_> {
                 .keys()
                 .map(|k| k.name.to_string())
                 .collect();
-            let help = match did_you_mean(&f.to_string(), known.iter().map(String::as_str)) {
-                Some(b) => format!("did you mean `{b}`?"),
-                None => "declare the function, or fix the name".into(),
-            };
+            let help = suggest(
+                &f.to_string(),
+                known.iter().map(String::as_str),
+                "declare the function, or fix the name",
+            );
             out.push(
                 Diagnostic::error(
                     "E104",
@@ -519,13 +517,11 @@ impl Validator<'_> {
                     {
                         let known: Vec<String> =
                             self.state.tables.keys().map(|k| k.to_string()).collect();
-                        let help = match did_you_mean(
+                        let help = suggest(
                             &fk.ref_table.to_string(),
                             known.iter().map(String::as_str),
-                        ) {
-                            Some(b) => format!("did you mean `{b}`?"),
-                            None => "declare the referenced table".into(),
-                        };
+                            "declare the referenced table",
+                        );
                         out.push(
                             Diagnostic::error(
                                 "E103",
@@ -633,15 +629,11 @@ impl Validator<'_> {
                             .keys()
                             .map(|k| k.name.to_string())
                             .collect();
-                        let help = match did_you_mean(
+                        let help = suggest(
                             &tr.function.name.to_string(),
                             known.iter().map(String::as_str),
-                        ) {
-                            Some(b) => format!("did you mean `{b}`?"),
-                            None => {
-                                "declare a function without arguments that returns trigger".into()
-                            }
-                        };
+                            "declare a function without arguments that returns trigger",
+                        );
                         out.push(
                             Diagnostic::error(
                                 "E104",
