@@ -136,18 +136,7 @@ fn corpus_round_trips_on_postgres_with_dbmate() {
 fn quoting_case_stores_hostile_values_as_data() {
     let _guard = support::lock();
     let pg = support::server();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/quoting");
-    let (files, _) = compile(&dir);
-    let url = pg.create_database("quoting_values");
-    let tmp = tempfile::tempdir().unwrap();
-    for f in files.iter().filter(|f| f.path.starts_with("migrations/")) {
-        std::fs::write(
-            tmp.path().join(f.path.trim_start_matches("migrations/")),
-            &f.contents,
-        )
-        .unwrap();
-    }
-    assert!(pg.dbmate(&url, tmp.path(), &["up"]).status.success());
+    let (url, tmp) = apply_all(pg, "quoting");
     let value = pg
         .psql(
             &url,
