@@ -23,7 +23,10 @@
 //! a whole project on PostgreSQL), `SCHEMAC_CHAIN_SHOW` (print every generated project),
 //! `SCHEMAC_CHAIN_AVOID` (comma-separated tags of known compiler bugs the generator then stops
 //! producing, to explore past them locally; by default everything is produced, see
-//! `tests/chains_regressions/*/NOTE.md` for the tags). No failure-persistence files are written.
+//! `tests/chains_regressions/*/NOTE.md`). The tags today: drop-column-order,
+//! table-revoke-column-grant, column-default-function-order, enum-column-order,
+//! column-grant-overlap, fk-cycle-rows, new-role-owner, owner-grant, type-change-dependents,
+//! default-privileges-recreate. No failure-persistence files are written.
 //!
 //! Projects the compiler got wrong are kept under `tests/chains_regressions/<name>/` (specs
 //! plus a NOTE.md); `saved_regressions_round_trip` runs each of them through the same check.
@@ -219,6 +222,8 @@ struct Ex {
     sql: String,
     cols: Vec<String>,
     helper: Option<usize>,
+    /// Another table a policy reads in a subquery.
+    reads: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -332,6 +337,7 @@ struct Helper {
     empty_search_path: bool,
     revoke_public: bool,
     grants: Vec<usize>,
+    owner: Option<usize>,
     comment: Option<String>,
     created: usize,
     alive: bool,
@@ -389,7 +395,7 @@ struct Patch {
 
 enum Entry {
     Full,
-    Patch(Patch),
+    Patch(Box<Patch>),
 }
 
 /// The YAML of the layer being built.
@@ -647,7 +653,10 @@ impl<'a> Gen<'a> {
             createdb: self.ch.chance(20),
             conn_limit: self.ch.chance(20).then_some(5),
             member_of,
-            comment: self.ch.chance(30).then(|| "a role; it's generated".to_string()),
+            comment: self
+                .ch
+                .chance(30)
+                .then(|| "a role; it's generated".to_string()),
             dp_only: self.ch.chance(15),
             created: self.layer,
             alive: true,
@@ -789,8 +798,12 @@ impl<'a> Gen<'a> {
         let schema = self.ch.pick(&self.live_schemas());
         let (on, privs): (&'static str, Vec<&'static str>) = match self.ch.below(4) {
             0 => ("tables", vec!["select"]),
-            1 => ("functions", vec!["execute"]),
-            2 => ("sequences", vec!["usage"]),
+            1 if !self.avoid.contains("default-privileges-recreate") => {
+                ("functions", vec!["execute"])
+            }
+            2 if !self.avoid.contains("default-privileges-recreate") => {
+                ("sequences", vec!["usage"])
+            }
             _ => ("types", vec!["usage"]),
         };
         if self
@@ -855,7 +868,8 @@ impl<'a> Gen<'a> {
                                 || !self.schemas[s].grants.iter().any(|(g, _)| *g == r)
                         })
                         .collect();
-                    self.schemas[s].owner = if self.schemas[s].owner.is_some() || owners.is_empty() {
+                    self.schemas[s].owner = if self.schemas[s].owner.is_some() || owners.is_empty()
+                    {
                         None
                     } else {
                         Some(self.ch.pick(&owners))
@@ -872,10 +886,19 @@ impl<'a> Gen<'a> {
                 return false;
             }
             let r = self.ch.pick(&cands);
+            let earlier: Vec<usize> = self.grant_roles().into_iter().filter(|&x| x < r).collect();
+            let member_of = self.ch.some(&earlier, 2);
             let role = &mut self.roles[r];
-            match self.ch.below(3) {
+            match self.ch.below(4) {
                 0 => role.login = !role.login,
-                1 => role.conn_limit = if role.conn_limit.is_some() { None } else { Some(3) },
+                2 => role.member_of = member_of,
+                1 => {
+                    role.conn_limit = if role.conn_limit.is_some() {
+                        None
+                    } else {
+                        Some(3)
+                    }
+                }
                 _ => role.comment = Some("restated".into()),
             }
             self.out.roles.push(r);
@@ -908,10 +931,18 @@ impl<'a> Gen<'a> {
             empty_search_path: self.ch.chance(20),
             revoke_public: self.ch.chance(30),
             grants: self.ch.some(&roles, 2),
+            owner: None,
             comment: self.ch.chance(30).then(|| "helper's comment".to_string()),
             created: self.layer,
             alive: true,
         };
+        let mut h = h;
+        if !roles.is_empty() && self.ch.chance(15) {
+            let o = self.ch.pick(&roles);
+            if !(self.avoid.contains("owner-grant") && h.grants.contains(&o)) {
+                h.owner = Some(o);
+            }
+        }
         self.helpers.push(h);
         self.out.helpers.push(self.helpers.len() - 1);
         true
@@ -950,6 +981,22 @@ impl<'a> Gen<'a> {
             4 => {
                 self.helpers[i].grants = self.ch.some(&roles, 2);
                 self.helpers[i].revoke_public = !self.helpers[i].revoke_public;
+                let layer = self.layer;
+                let owners: Vec<usize> = roles
+                    .iter()
+                    .copied()
+                    .filter(|r| {
+                        !self.avoid.contains("owner-grant") || !self.helpers[i].grants.contains(r)
+                    })
+                    .filter(|&r| {
+                        !self.avoid.contains("new-role-owner") || self.roles[r].created < layer
+                    })
+                    .collect();
+                self.helpers[i].owner = if self.helpers[i].owner.is_some() || owners.is_empty() {
+                    None
+                } else {
+                    Some(self.ch.pick(&owners))
+                };
             }
             _ => {
                 let v = self.ch.pick(&[None, Some("stable"), Some("immutable")]);
@@ -1011,7 +1058,9 @@ impl<'a> Gen<'a> {
         let avoid = self.in_patch && self.avoid.contains("column-default-function-order");
         let helpers: Vec<usize> = Self::live(&self.helpers, |h| h.alive)
             .into_iter()
-            .filter(|&h| !avoid || (self.helpers[h].created < layer && !self.out.helpers.contains(&h)))
+            .filter(|&h| {
+                !avoid || (self.helpers[h].created < layer && !self.out.helpers.contains(&h))
+            })
             .collect();
         let sql = match ty {
             Ty::Int | Ty::BigInt | Ty::Numeric if !helpers.is_empty() && self.ch.chance(30) => {
@@ -1020,7 +1069,10 @@ impl<'a> Gen<'a> {
             Ty::Int => self.ch.pick(&["0", "7"]).to_string(),
             Ty::BigInt => self.ch.pick(&["0", "1000000000000"]).to_string(),
             Ty::Numeric => self.ch.pick(&["0.00", "1.50"]).to_string(),
-            Ty::Text => self.ch.pick(&["''", "'n/a'", "'it''s'", "CURRENT_USER"]).to_string(),
+            Ty::Text => self
+                .ch
+                .pick(&["''", "'n/a'", "'it''s'", "CURRENT_USER"])
+                .to_string(),
             Ty::Bool => self.ch.pick(&["false", "true"]).to_string(),
             Ty::Tstz => self
                 .ch
@@ -1038,7 +1090,8 @@ impl<'a> Gen<'a> {
     fn random_ty(&mut self) -> Ty {
         let layer = self.layer;
         let avoid = self.in_patch && self.avoid.contains("enum-column-order");
-        let enums: Vec<usize> = Self::live(&self.enums, |e| e.alive && (!avoid || e.created < layer));
+        let enums: Vec<usize> =
+            Self::live(&self.enums, |e| e.alive && (!avoid || e.created < layer));
         match self.ch.below(12) {
             0 => Ty::Int,
             1 => Ty::BigInt,
@@ -1098,6 +1151,7 @@ impl<'a> Gen<'a> {
                 sql: "true".into(),
                 cols: vec![],
                 helper: None,
+                reads: None,
             },
             1 | 2 if !helpers.is_empty() => {
                 let h = self.ch.pick(&helpers);
@@ -1105,12 +1159,15 @@ impl<'a> Gen<'a> {
                     sql: format!("{} >= 0", self.helper_call(h)),
                     cols: vec![],
                     helper: Some(h),
+                    reads: None,
                 }
             }
             _ => {
                 let (c, ty) = self.ch.pick(&cols);
                 let sql = match ty {
-                    Ty::Int | Ty::BigInt | Ty::Numeric => format!("({0} IS NULL OR {0} >= 0)", si(&c)),
+                    Ty::Int | Ty::BigInt | Ty::Numeric => {
+                        format!("({0} IS NULL OR {0} >= 0)", si(&c))
+                    }
                     Ty::Text => format!("length({}) < 10000", si(&c)),
                     _ => format!("({0} IS NULL OR {0} IS NOT NULL)", si(&c)),
                 };
@@ -1118,8 +1175,30 @@ impl<'a> Gen<'a> {
                     sql,
                     cols: vec![c],
                     helper: None,
+                    reads: None,
                 }
             }
+        }
+    }
+
+    /// A policy expression: like a check's, or a subquery on another table.
+    fn policy_expr(&mut self, t: usize) -> Ex {
+        let others: Vec<usize> = Self::live(&self.tables, |x| x.alive)
+            .into_iter()
+            .filter(|&o| o != t)
+            .collect();
+        if others.is_empty() || !self.ch.chance(20) {
+            return self.expr(t);
+        }
+        let o = self.ch.pick(&others);
+        Ex {
+            sql: format!(
+                "EXISTS (SELECT 1 FROM {})",
+                sq(&self.tables[o].schema, &self.tables[o].name)
+            ),
+            cols: vec![],
+            helper: None,
+            reads: Some(o),
         }
     }
 
@@ -1131,15 +1210,20 @@ impl<'a> Gen<'a> {
             format!("pol_{n}")
         };
         let _ = taken;
-        let cmd = self
-            .ch
-            .pick(&[None, Some("select"), Some("insert"), Some("update"), Some("delete"), Some("all")]);
+        let cmd = self.ch.pick(&[
+            None,
+            Some("select"),
+            Some("insert"),
+            Some("update"),
+            Some("delete"),
+            Some("all"),
+        ]);
         let (using, with_check) = match cmd {
-            Some("insert") => (None, Some(self.expr(t))),
-            Some("select") | Some("delete") => (Some(self.expr(t)), None),
+            Some("insert") => (None, Some(self.policy_expr(t))),
+            Some("select") | Some("delete") => (Some(self.policy_expr(t)), None),
             _ => {
-                let u = self.expr(t);
-                let w = self.ch.chance(50).then(|| self.expr(t));
+                let u = self.policy_expr(t);
+                let w = self.ch.chance(50).then(|| self.policy_expr(t));
                 (Some(u), w)
             }
         };
@@ -1214,7 +1298,7 @@ impl<'a> Gen<'a> {
             && self.tables[t]
                 .grants
                 .iter()
-                .any(|g| g.to == to && g.cols.is_empty() != !column_grant)
+                .any(|g| g.to == to && g.cols.is_empty() == column_grant)
         {
             return None;
         }
@@ -1325,7 +1409,10 @@ impl<'a> Gen<'a> {
             policies: vec![],
             grants: vec![],
             triggers: vec![],
-            comment: self.ch.chance(30).then(|| "a table; it's generated".to_string()),
+            comment: self
+                .ch
+                .chance(30)
+                .then(|| "a table; it's generated".to_string()),
             rows: vec![],
             no_rows,
             created: self.layer,
@@ -1475,7 +1562,11 @@ impl<'a> Gen<'a> {
             predicate,
         };
         let label = self.index_label(t, &idx);
-        if label.len() > 63 || self.tables[t].indexes.iter().any(|i| self.index_label(t, i) == label)
+        if label.len() > 63
+            || self.tables[t]
+                .indexes
+                .iter()
+                .any(|i| self.index_label(t, i) == label)
         {
             return None;
         }
@@ -1634,8 +1725,8 @@ impl<'a> Gen<'a> {
             return false;
         }
         let t = self.ch.pick(&cands);
-        if !self.out.tables.contains_key(&t) {
-            self.out.tables.insert(t, Entry::Patch(Patch::default()));
+        if let std::collections::btree_map::Entry::Vacant(e) = self.out.tables.entry(t) {
+            e.insert(Entry::Patch(Box::default()));
             self.out.table_order.push(t);
         }
         let mut done = false;
@@ -1679,13 +1770,13 @@ impl<'a> Gen<'a> {
                 self.patch(t).cols.push(name);
             }
             2 => {
-                // Change a column: default, comment, type int -> bigint, NOT NULL off/on.
+                // Change a column: default, comment, type int -> bigint, NOT NULL off/on,
+                // identity on/off.
                 let cands: Vec<usize> = (0..self.tables[t].cols.len())
                     .filter(|&i| {
                         let c = &self.tables[t].cols[i];
                         !self.is_pk_col(t, &c.name)
                             && !self.tables[t].fks.iter().any(|f| f.col == c.name)
-                            && c.identity.is_none()
                     })
                     .collect();
                 if cands.is_empty() {
@@ -1695,6 +1786,11 @@ impl<'a> Gen<'a> {
                 let name = self.tables[t].cols[i].name.clone();
                 if !self.fresh(t, "col", &name) {
                     return false;
+                }
+                if self.tables[t].cols[i].identity.is_some() {
+                    self.tables[t].cols[i].identity = None;
+                    self.patch(t).cols.push(name);
+                    return true;
                 }
                 let ty = self.tables[t].cols[i].ty;
                 let read_by_policy_or_trigger = self.tables[t].policies.iter().any(|p| {
@@ -1707,9 +1803,15 @@ impl<'a> Gen<'a> {
                     .iter()
                     .any(|tr| tr.when.as_ref().is_some_and(|(_, c)| c.contains(&name)));
                 let retype = ty == Ty::Int
-                    && !(read_by_policy_or_trigger && self.avoid.contains("type-change-dependents"));
+                    && !(read_by_policy_or_trigger
+                        && self.avoid.contains("type-change-dependents"));
+                let identity = matches!(ty, Ty::Int | Ty::BigInt)
+                    && self.tables[t].cols[i].not_null
+                    && self.tables[t].cols[i].default.is_none();
                 let kind = if retype && self.ch.chance(50) {
                     2
+                } else if identity && self.ch.chance(40) {
+                    4
                 } else {
                     self.ch.below(4)
                 };
@@ -1731,6 +1833,7 @@ impl<'a> Gen<'a> {
                         };
                     }
                     2 if retype => self.tables[t].cols[i].ty = Ty::BigInt,
+                    4 if identity => self.tables[t].cols[i].identity = Some("by_default"),
                     _ => {
                         let c = &mut self.tables[t].cols[i];
                         if c.not_null {
@@ -1753,7 +1856,9 @@ impl<'a> Gen<'a> {
                 let cands: Vec<String> = self.tables[t]
                     .cols
                     .iter()
-                    .filter(|c| !used.contains(&c.name) && !(referenced_pk && self.is_pk_col(t, &c.name)))
+                    .filter(|c| {
+                        !(used.contains(&c.name) || referenced_pk && self.is_pk_col(t, &c.name))
+                    })
                     .filter(|c| !only_last || Some(&c.name) == last.as_ref())
                     .map(|c| c.name.clone())
                     .collect();
@@ -1908,7 +2013,11 @@ impl<'a> Gen<'a> {
                         return false;
                     }
                     self.tables[t].fks.remove(i);
-                    self.patch(t).drop.entry("foreign_keys").or_default().push(label);
+                    self.patch(t)
+                        .drop
+                        .entry("foreign_keys")
+                        .or_default()
+                        .push(label);
                 } else {
                     let targets: Vec<usize> = Self::live(&self.tables, |x| x.alive)
                         .into_iter()
@@ -1941,7 +2050,8 @@ impl<'a> Gen<'a> {
                         if !self.fresh(t, "comment", "") {
                             return false;
                         }
-                        self.tables[t].comment = Some(format!("patched in layer {}", self.layer + 1));
+                        self.tables[t].comment =
+                            Some(format!("patched in layer {}", self.layer + 1));
                         self.patch(t).comment = true;
                     }
                     1 => {
@@ -1969,7 +2079,9 @@ impl<'a> Gen<'a> {
                             let distinct: Vec<String> = self.tables[t]
                                 .cols
                                 .iter()
-                                .filter(|c| c.ty.distinct() && c.original && !self.is_pk_col(t, &c.name))
+                                .filter(|c| {
+                                    c.ty.distinct() && c.original && !self.is_pk_col(t, &c.name)
+                                })
                                 .map(|c| c.name.clone())
                                 .collect();
                             if distinct.is_empty() {
@@ -2023,12 +2135,19 @@ impl<'a> Gen<'a> {
         false
     }
 
-    /// Whether another live table has a foreign key to `t`.
+    /// Whether another live table has a foreign key to `t`, or a policy reading it.
     fn referenced(&self, t: usize) -> bool {
-        self.tables
-            .iter()
-            .enumerate()
-            .any(|(o, x)| o != t && x.alive && x.fks.iter().any(|f| f.target == t))
+        self.tables.iter().enumerate().any(|(o, x)| {
+            o != t
+                && x.alive
+                && (x.fks.iter().any(|f| f.target == t)
+                    || x.policies.iter().any(|p| {
+                        p.using
+                            .iter()
+                            .chain(&p.with_check)
+                            .any(|e| e.reads == Some(t))
+                    }))
+        })
     }
 
     fn restate_table(&mut self) -> bool {
@@ -2057,10 +2176,14 @@ impl<'a> Gen<'a> {
 
     fn role_used(&self, r: usize) -> bool {
         self.roles[r].dp_only
-            || self.roles.iter().any(|x| x.alive && x.member_of.contains(&r))
-            || self.schemas.iter().any(|s| {
-                s.alive && (s.owner == Some(r) || s.grants.iter().any(|(g, _)| *g == r))
-            })
+            || self
+                .roles
+                .iter()
+                .any(|x| x.alive && x.member_of.contains(&r))
+            || self
+                .schemas
+                .iter()
+                .any(|s| s.alive && (s.owner == Some(r) || s.grants.iter().any(|(g, _)| *g == r)))
             || self.tables.iter().any(|t| {
                 t.alive
                     && (t.grants.iter().any(|g| g.to == r)
@@ -2069,7 +2192,7 @@ impl<'a> Gen<'a> {
             || self
                 .helpers
                 .iter()
-                .any(|h| h.alive && h.grants.contains(&r))
+                .any(|h| h.alive && (h.grants.contains(&r) || h.owner == Some(r)))
             || self
                 .seqs
                 .iter()
@@ -2086,7 +2209,10 @@ impl<'a> Gen<'a> {
                     .any(|c| matches!(c.default, Some(Def::Helper(x)) if x == h))
                     || t.checks.iter().any(|c| c.ex.helper == Some(h))
                     || t.policies.iter().any(|p| {
-                        p.using.iter().chain(&p.with_check).any(|e| e.helper == Some(h))
+                        p.using
+                            .iter()
+                            .chain(&p.with_check)
+                            .any(|e| e.helper == Some(h))
                     }))
         })
     }
@@ -2316,7 +2442,9 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        if !self.out.drop.is_empty() || !self.out.drop_dps.is_empty() || !self.out.drop_rows.is_empty()
+        if !self.out.drop.is_empty()
+            || !self.out.drop_dps.is_empty()
+            || !self.out.drop_rows.is_empty()
         {
             y.push_str("drop:\n");
             for (k, v) in &self.out.drop {
@@ -2346,7 +2474,13 @@ impl<'a> Gen<'a> {
             let env: String = role
                 .name
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             let _ = writeln!(y, "    password_env: P_{env}");
         }
@@ -2512,7 +2646,11 @@ impl<'a> Gen<'a> {
     fn trigger_yaml(&self, tr: &Trg) -> String {
         let f = &self.trigfns[tr.func];
         let mut y = format!("      - name: {}\n", q(&tr.name));
-        let _ = writeln!(y, "        timing: {}", if tr.before { "before" } else { "after" });
+        let _ = writeln!(
+            y,
+            "        timing: {}",
+            if tr.before { "before" } else { "after" }
+        );
         let _ = writeln!(y, "        events: {}", qlist(&tr.events));
         if !tr.row {
             y.push_str("        for_each: statement\n");
@@ -2628,7 +2766,11 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(y, "      - {}", Self::key_yaml(u));
             }
         }
-        let checks: Vec<&Check> = tb.checks.iter().filter(|c| p.checks.contains(&c.name)).collect();
+        let checks: Vec<&Check> = tb
+            .checks
+            .iter()
+            .filter(|c| p.checks.contains(&c.name))
+            .collect();
         if !checks.is_empty() {
             y.push_str("    checks:\n");
             for c in checks {
@@ -2674,7 +2816,11 @@ impl<'a> Gen<'a> {
         let grants: Vec<&Grant> = tb
             .grants
             .iter()
-            .filter(|g| p.grants.iter().any(|(to, cols)| *to == g.to && *cols == g.cols))
+            .filter(|g| {
+                p.grants
+                    .iter()
+                    .any(|(to, cols)| *to == g.to && *cols == g.cols)
+            })
             .collect();
         if !grants.is_empty() {
             y.push_str("    grants:\n");
@@ -2729,7 +2875,11 @@ impl<'a> Gen<'a> {
             );
         } else {
             y.push_str("    language: sql\n");
-            let _ = writeln!(y, "    body: {}", q(&format!("SELECT ({}{arg})::{ret}", h.k)));
+            let _ = writeln!(
+                y,
+                "    body: {}",
+                q(&format!("SELECT ({}{arg})::{ret}", h.k))
+            );
         }
         if let Some(v) = h.volatility {
             let _ = writeln!(y, "    volatility: {v}");
@@ -2746,7 +2896,14 @@ impl<'a> Gen<'a> {
         if h.revoke_public {
             y.push_str("    revoke_public: true\n");
         }
-        let grants: Vec<String> = h.grants.iter().map(|&r| self.roles[r].name.clone()).collect();
+        if let Some(o) = h.owner {
+            let _ = writeln!(y, "    owner: {}", q(&self.roles[o].name));
+        }
+        let grants: Vec<String> = h
+            .grants
+            .iter()
+            .map(|&r| self.roles[r].name.clone())
+            .collect();
         if !grants.is_empty() {
             let _ = writeln!(
                 y,
@@ -2884,9 +3041,7 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
                     .0
                     .iter()
                     .map(|x| {
-                        x.render(&|p: &str| {
-                            failure.project.as_ref().and_then(|pr| pr.source(p))
-                        })
+                        x.render(&|p: &str| failure.project.as_ref().and_then(|pr| pr.source(p)))
                     })
                     .collect::<String>(),
                 other => other.to_string(),
@@ -2923,7 +3078,9 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
         let mut states = vec![snap()];
         for m in &migrations {
             std::fs::write(
-                mig_dir.path().join(m.path.trim_start_matches("migrations/")),
+                mig_dir
+                    .path()
+                    .join(m.path.trim_start_matches("migrations/")),
                 &m.contents,
             )
             .unwrap();
@@ -2997,7 +3154,9 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
     result
 }
 
+/// Case numbers (and role prefixes) of the PostgreSQL run and of the compile-only run.
 static CASE: AtomicU32 = AtomicU32::new(0);
+static COMPILE_CASE: AtomicU32 = AtomicU32::new(0);
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -3023,20 +3182,17 @@ fn random_layer_chains_round_trip_on_postgres() {
     };
     let mut runner = TestRunner::new(config);
     let started = Instant::now();
-    let result = runner.run(
-        &prop::collection::vec(any::<u32>(), 600..1200),
-        |entropy| {
-            let n = CASE.fetch_add(1, Ordering::Relaxed);
-            let prefix = format!("ch{:x}x{n}_", std::process::id() % 0xffff);
-            let files = Gen::new(&entropy, prefix).project();
-            let tmp = tempfile::tempdir().unwrap();
-            write_project(tmp.path(), &files);
-            if std::env::var_os("SCHEMAC_CHAIN_SHOW").is_some() {
-                eprintln!("--- chain case {n} ---\n{}", show_project(tmp.path()));
-            }
-            round_trip(pg, &format!("chain case {n}"), tmp.path()).map_err(TestCaseError::fail)
-        },
-    );
+    let result = runner.run(&prop::collection::vec(any::<u32>(), 600..1200), |entropy| {
+        let n = CASE.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("ch{:x}x{n}_", std::process::id() % 0xffff);
+        let files = Gen::new(&entropy, prefix).project();
+        let tmp = tempfile::tempdir().unwrap();
+        write_project(tmp.path(), &files);
+        if std::env::var_os("SCHEMAC_CHAIN_SHOW").is_some() {
+            eprintln!("--- chain case {n} ---\n{}", show_project(tmp.path()));
+        }
+        round_trip(pg, &format!("chain case {n}"), tmp.path()).map_err(TestCaseError::fail)
+    });
     eprintln!(
         "{} chain cases (seed {seed}) in {:.1?}",
         CASE.load(Ordering::Relaxed),
@@ -3044,9 +3200,9 @@ fn random_layer_chains_round_trip_on_postgres() {
     );
     match result {
         Ok(()) => {}
-        Err(TestError::Fail(reason, _)) => panic!(
-            "a generated project failed (replay with SCHEMAC_CHAIN_SEED={seed}):\n{reason}"
-        ),
+        Err(TestError::Fail(reason, _)) => {
+            panic!("a generated project failed (replay with SCHEMAC_CHAIN_SEED={seed}):\n{reason}")
+        }
         Err(e) => panic!("{e}"),
     }
 }
@@ -3078,8 +3234,11 @@ fn saved_regressions_round_trip() {
         if config.exists() {
             std::fs::copy(config, tmp.path().join("schemac.yaml")).unwrap();
         } else {
-            std::fs::write(tmp.path().join("schemac.yaml"), "external_roles: [postgres]\n")
-                .unwrap();
+            std::fs::write(
+                tmp.path().join("schemac.yaml"),
+                "external_roles: [postgres]\n",
+            )
+            .unwrap();
         }
         if let Err(e) = round_trip(pg, &name, tmp.path()) {
             failures.push(e);
@@ -3108,50 +3267,45 @@ fn random_layer_chains_compile() {
     };
     let dump = std::env::var_os("SCHEMAC_CHAIN_DUMP").map(PathBuf::from);
     let mut runner = TestRunner::new(config);
-    let result = runner.run(
-        &prop::collection::vec(any::<u32>(), 600..1200),
-        |entropy| {
-            let n = CASE.fetch_add(1, Ordering::Relaxed);
-            let files = Gen::new(&entropy, format!("cc{n}_")).project();
-            let tmp = tempfile::tempdir().unwrap();
-            write_project(tmp.path(), &files);
-            let compiled = std::panic::catch_unwind(|| schemac::migration::compile_dir(tmp.path()));
-            let message = match compiled {
-                Err(_) => Some("the compiler panicked".to_string()),
-                Ok(Err(failure)) => Some(match &failure.error {
-                    schemac::migration::CompileError::Diagnostics(d) => d
-                        .0
-                        .iter()
-                        .map(|x| {
-                            x.render(&|p: &str| {
-                                failure.project.as_ref().and_then(|pr| pr.source(p))
-                            })
-                        })
-                        .collect::<String>(),
-                    other => other.to_string(),
-                }),
-                Ok(Ok((_, out))) => {
-                    if let Some(dir) = &dump {
-                        let case = dir.join(format!("case{n}"));
-                        write_project(&case, &files);
-                        for f in out {
-                            let p = case.join("generated").join(&f.path);
-                            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                            std::fs::write(p, f.contents).unwrap();
-                        }
+    let result = runner.run(&prop::collection::vec(any::<u32>(), 600..1200), |entropy| {
+        let n = COMPILE_CASE.fetch_add(1, Ordering::Relaxed);
+        let files = Gen::new(&entropy, format!("cc{n}_")).project();
+        let tmp = tempfile::tempdir().unwrap();
+        write_project(tmp.path(), &files);
+        let compiled = std::panic::catch_unwind(|| schemac::migration::compile_dir(tmp.path()));
+        let message = match compiled {
+            Err(_) => Some("the compiler panicked".to_string()),
+            Ok(Err(failure)) => Some(match &failure.error {
+                schemac::migration::CompileError::Diagnostics(d) => d
+                    .0
+                    .iter()
+                    .map(|x| {
+                        x.render(&|p: &str| failure.project.as_ref().and_then(|pr| pr.source(p)))
+                    })
+                    .collect::<String>(),
+                other => other.to_string(),
+            }),
+            Ok(Ok((_, out))) => {
+                if let Some(dir) = &dump {
+                    let case = dir.join(format!("case{n}"));
+                    write_project(&case, &files);
+                    for f in out {
+                        let p = case.join("generated").join(&f.path);
+                        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                        std::fs::write(p, f.contents).unwrap();
                     }
-                    None
                 }
-            };
-            match message {
-                None => Ok(()),
-                Some(m) => Err(TestCaseError::fail(format!(
-                    "{m}\n\n{}",
-                    show_project(tmp.path())
-                ))),
+                None
             }
-        },
-    );
+        };
+        match message {
+            None => Ok(()),
+            Some(m) => Err(TestCaseError::fail(format!(
+                "{m}\n\n{}",
+                show_project(tmp.path())
+            ))),
+        }
+    });
     if let Err(TestError::Fail(reason, _)) = result {
         panic!("a generated project does not compile (replay with SCHEMAC_CHAIN_SEED={seed}):\n{reason}");
     }
