@@ -1,0 +1,1 @@
+SELECT string_agg(code || ',' || flag, '|' ORDER BY code) FROM app.countries
