@@ -2,7 +2,7 @@
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
 use crate::catalog::{Catalog, Transition};
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{suggest, Diagnostic, Diagnostics};
 use crate::resolve::{self, Externals, RawSql};
 use crate::spec::Project;
 
@@ -45,6 +45,7 @@ pub fn externals(project: &Project) -> Externals {
             .iter()
             .map(|s| s.value.clone())
             .collect(),
+        migrator: project.config.migrator.as_ref().map(|m| m.value.clone()),
     }
 }
 
@@ -78,6 +79,28 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
             raw,
             transition,
         });
+    }
+    if let (Some(m), Some(last)) = (&project.config.migrator, states.last()) {
+        let known = ext.roles.contains(&m.value) || last.roles.contains_key(&m.value);
+        if diags.0.is_empty() && !known {
+            let names = ext
+                .roles
+                .iter()
+                .chain(last.roles.keys())
+                .map(String::as_str);
+            diags.push(
+                Diagnostic::error(
+                    "E005",
+                    format!("the migrator role `{}` is not declared", m.value),
+                )
+                .at(Some(crate::spec::span_of(&project.config_display, m)))
+                .help(suggest(
+                    &m.value,
+                    names,
+                    "declare it under `roles:` in a layer, or list it under `external_roles`",
+                )),
+            );
+        }
     }
     diags.into_result(Folded { layers, states })
 }

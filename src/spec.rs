@@ -458,6 +458,10 @@ pub struct ProjectSpec {
     pub external_roles: Vec<S<String>>,
     #[serde(default)]
     pub external_schemas: Vec<S<String>>,
+    /// The role that runs the migrations. Default privileges `for_role` it reach the objects
+    /// the migrations create, and become part of their expected grants.
+    #[serde(default)]
+    pub migrator: Option<S<String>>,
 }
 
 impl Default for ProjectSpec {
@@ -468,6 +472,7 @@ impl Default for ProjectSpec {
             templates: default_templates(),
             external_roles: Vec::new(),
             external_schemas: Vec::new(),
+            migrator: None,
         }
     }
 }
@@ -701,7 +706,10 @@ pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
     file: &Arc<str>,
     text: &str,
 ) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str::<T>(text).map_err(|err| {
+    // YAML 1.2 booleans only: `NO`, `y`, `off` are strings (country codes, column names),
+    // not the YAML 1.1 booleans they used to be.
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options::<T>(text, options).map_err(|err| {
         let span = err.location().map(|loc| Span {
             file: file.clone(),
             line: loc.line().max(1),

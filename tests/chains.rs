@@ -420,6 +420,8 @@ struct LayerOut {
     dropped_default_helpers: BTreeSet<usize>,
     /// Enums typing columns this layer drops.
     dropped_enum_cols: BTreeSet<usize>,
+    /// `accept_data_loss` entries for the tables and columns this layer drops.
+    accept: Vec<String>,
 }
 
 struct Gen<'a> {
@@ -1886,6 +1888,13 @@ impl<'a> Gen<'a> {
                     self.out.dropped_default_helpers.insert(h);
                 }
                 self.tables[t].cols.retain(|x| x.name != c);
+                let member = format!(
+                    "{}.{}.{}",
+                    part(&self.tables[t].schema),
+                    part(&self.tables[t].name),
+                    part(&c)
+                );
+                self.out.accept.push(format!("{{column: {}}}", q(&member)));
                 self.patch(t).drop.entry("columns").or_default().push(c);
             }
             4 => {
@@ -2242,6 +2251,7 @@ impl<'a> Gen<'a> {
                 let t = self.ch.pick(&cands);
                 self.tables[t].alive = false;
                 let name = qn(&self.tables[t].schema, &self.tables[t].name);
+                self.out.accept.push(format!("{{table: {name}}}"));
                 self.out.drop.entry("tables").or_default().push(name);
             }
             1 => {
@@ -2461,6 +2471,12 @@ impl<'a> Gen<'a> {
                 for (_, d) in &self.out.drop_rows {
                     let _ = writeln!(y, "    - {d}");
                 }
+            }
+        }
+        if !self.out.accept.is_empty() {
+            y.push_str("accept_data_loss:\n");
+            for a in &self.out.accept {
+                let _ = writeln!(y, "  - {a}");
             }
         }
         y
@@ -3064,18 +3080,26 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
         .iter()
         .filter(|f| f.path.starts_with("migrations/"))
         .collect();
-    let url = pg.create_database(label);
+    let mut url = pg.create_database(label);
     let mig_dir = tempfile::tempdir().unwrap();
     let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
-    let snap = || {
+    let snap = |url: &str| {
         format!(
             "{}\n-- roles --\n{}",
-            normalize_dump(&pg.dump_schema(&url)),
-            pg.roles_snapshot(&url, &role_refs)
+            normalize_dump(&pg.dump_schema(url)),
+            pg.roles_snapshot(url, &role_refs)
         )
     };
+    let drop_roles = || {
+        for r in &roles {
+            let _ = pg.psql(
+                pg.admin_url(),
+                &format!("DROP ROLE IF EXISTS {}", support::quote_ident(r)),
+            );
+        }
+    };
     let result = (|| {
-        let mut states = vec![snap()];
+        let mut states = vec![snap(&url)];
         for m in &migrations {
             std::fs::write(
                 mig_dir
@@ -3095,11 +3119,77 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
                     Some(&m.contents),
                 ));
             }
-            states.push(snap());
+            states.push(snap(&url));
         }
         for i in (1..=migrations.len()).rev() {
             let m = migrations[i - 1];
             let out = pg.dbmate(&url, mig_dir.path(), &["rollback"]);
+            if m.contents
+                .contains("cannot be rolled back: it destroyed data")
+            {
+                // A migration that destroyed data refuses its rollback and changes nothing;
+                // the earlier ones are checked from a database rebuilt up to the one before.
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                if out.status.success() || !stderr.contains("cannot be rolled back") {
+                    return Err(fail(
+                        format!(
+                            "the rollback of {} should refuse (it destroyed data): {}",
+                            m.path,
+                            stderr.trim()
+                        ),
+                        Some(&m.contents),
+                    ));
+                }
+                let now = snap(&url);
+                if now != states[i] {
+                    return Err(fail(
+                        format!(
+                            "the refused rollback of {} changed the catalog:\n{}",
+                            m.path,
+                            dump_diff(&states[i], &now)
+                        ),
+                        Some(&m.contents),
+                    ));
+                }
+                pg.drop_database(&url);
+                drop_roles();
+                url = pg.create_database(&format!("{label} before {i}"));
+                let partial = tempfile::tempdir().unwrap();
+                for m in &migrations[..i - 1] {
+                    std::fs::write(
+                        partial
+                            .path()
+                            .join(m.path.trim_start_matches("migrations/")),
+                        &m.contents,
+                    )
+                    .unwrap();
+                }
+                if i > 1 {
+                    let out = pg.dbmate(&url, partial.path(), &["up"]);
+                    if !out.status.success() {
+                        return Err(fail(
+                            format!(
+                                "dbmate up to {} on a new database failed: {}",
+                                migrations[i - 2].path,
+                                String::from_utf8_lossy(&out.stderr).trim()
+                            ),
+                            None,
+                        ));
+                    }
+                }
+                let now = snap(&url);
+                if now != states[i - 1] {
+                    return Err(fail(
+                        format!(
+                            "applying the migrations before {} to a new database gave a different catalog:\n{}",
+                            m.path,
+                            dump_diff(&states[i - 1], &now)
+                        ),
+                        None,
+                    ));
+                }
+                continue;
+            }
             if !out.status.success() {
                 return Err(fail(
                     format!(
@@ -3110,7 +3200,7 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
                     Some(&m.contents),
                 ));
             }
-            let now = snap();
+            let now = snap(&url);
             if now != states[i - 1] {
                 return Err(fail(
                     format!(
@@ -3132,7 +3222,7 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
                 None,
             ));
         }
-        let now = snap();
+        let now = snap(&url);
         if &now != states.last().unwrap() {
             return Err(fail(
                 format!(
@@ -3145,12 +3235,7 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
         Ok(())
     })();
     pg.drop_database(&url);
-    for r in &roles {
-        let _ = pg.psql(
-            pg.admin_url(),
-            &format!("DROP ROLE IF EXISTS {}", support::quote_ident(r)),
-        );
-    }
+    drop_roles();
     result
 }
 

@@ -250,3 +250,34 @@ fn acknowledged_data_loss_converts_rows_and_refuses_rollback() {
     );
     pg.drop_database(&url);
 }
+
+/// Default privileges of the migrator reach what a later layer creates (and re-creates), and
+/// are granted explicitly; nothing else is granted, and rollbacks give back the grants
+/// the objects had (checked by the round trip above).
+#[test]
+fn default_privileges_of_the_migrator_reach_new_objects_only() {
+    let _guard = support::lock();
+    let pg = support::server();
+    let (url, tmp) = apply_all(pg, "default_privileges");
+    let privileges = |url: &str| {
+        pg.psql(
+            url,
+            // ACL entries, not has_function_privilege: PUBLIC may execute every function.
+            "SELECT coalesce((SELECT proacl::text LIKE '%corpus_dp_runner=X/%' FROM pg_proc WHERE oid = 'app.before_defaults()'::regprocedure), false) || ' ' || \
+             coalesce((SELECT proacl::text LIKE '%corpus_dp_runner=X/%' FROM pg_proc WHERE oid = 'app.after_defaults()'::regprocedure), false) || ' ' || \
+             has_table_privilege('corpus_dp_runner', 'app.items', 'SELECT') || ' ' || \
+             has_table_privilege('corpus_dp_other', 'app.items', 'INSERT')",
+        )
+        .unwrap()
+    };
+    // Re-created in layer 3, both functions are new objects under the defaults.
+    assert_eq!(privileges(&url), "true true true false");
+    assert!(pg.dbmate(&url, tmp.path(), &["rollback"]).status.success());
+    // Back at layer 2: the function from before the defaults has only its declared grants.
+    assert_eq!(privileges(&url), "false true true false");
+    pg.drop_database(&url);
+    for r in ["corpus_dp_runner", "corpus_dp_other"] {
+        pg.psql(pg.admin_url(), &format!("DROP ROLE IF EXISTS {r}"))
+            .unwrap();
+    }
+}

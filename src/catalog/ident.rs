@@ -142,6 +142,23 @@ impl QName {
         }
     }
 
+    /// A member of a schema-qualified object, `schema.object.member` (a column, an enum
+    /// value); a part holding a dot is written in double quotes, as in [`QName::parse`].
+    pub fn parse_member(text: &str) -> Result<(QName, String), String> {
+        let parts = split_name(text)?;
+        match parts.as_slice() {
+            [schema, name, member] if !member.is_empty() => {
+                validate_ident(schema)?;
+                validate_ident(name)?;
+                Ok((QName::new(schema.clone(), name.clone()), member.clone()))
+            }
+            _ => Err(format!(
+                "`{text}` has {} parts; expected `schema.object.member`",
+                parts.len()
+            )),
+        }
+    }
+
     /// The SQL form, each part quoted as needed.
     pub fn quoted(&self) -> String {
         format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
@@ -251,5 +268,19 @@ mod tests {
         assert!(QName::parse("a.b.c").is_err());
         assert!(QName::parse("a.").is_err());
         assert_eq!(QName::new("my.schema", "T").to_string(), "\"my.schema\".T");
+    }
+
+    #[test]
+    fn parses_members() {
+        assert_eq!(
+            QName::parse_member("app.\"v1.2\".\"a.b\"").unwrap(),
+            (QName::new("app", "v1.2"), "a.b".to_string())
+        );
+        assert_eq!(
+            QName::parse_member("app.level.it's").unwrap(),
+            (QName::new("app", "level"), "it's".to_string())
+        );
+        assert!(QName::parse_member("app.items").is_err());
+        assert!(QName::parse_member("app.items.").is_err());
     }
 }

@@ -476,6 +476,15 @@ pub fn alter(
                     name: b.name.clone(),
                     owner,
                 });
+                let grants = to.schemas.get(&b.name).map_or(&[][..], |s| &s.grants);
+                let target = Target {
+                    kind: "SCHEMA",
+                    schema: None,
+                    name: b.name.clone(),
+                    args: None,
+                    table: None,
+                };
+                out.extend(owner_regrants(&target, grants, &a.owner, &b.owner));
             }
             if a.revoke_public != b.revoke_public && (b.revoke_public || !b.created) {
                 out.push(Change::SetSchemaPublicAccess {
@@ -549,6 +558,12 @@ pub fn alter(
                     target: target.clone(),
                     owner,
                 });
+                let grants = to
+                    .functions
+                    .values()
+                    .find(|f| f.name == b.name && f.identity_types() == b.identity_types())
+                    .map_or(&[][..], |f| &f.grants);
+                out.extend(owner_regrants(&target, grants, &a.owner, &b.owner));
             }
             if a.revoke_public != b.revoke_public {
                 out.push(Change::SetPublicExecute {
@@ -790,6 +805,25 @@ fn alter_table(
         });
     }
     Some(out)
+}
+
+/// An owner change folds the new owner's grants into its owner privileges and hands the old
+/// owner's over to the new one: the grants the target state gives either of them are made
+/// again (GRANT is idempotent).
+fn owner_regrants(
+    target: &Target,
+    grants: &[Grant],
+    old: &Option<String>,
+    new: &Option<String>,
+) -> Vec<Change> {
+    grants
+        .iter()
+        .filter(|g| Some(&g.grantee) == old.as_ref() || Some(&g.grantee) == new.as_ref())
+        .map(|g| Change::Grant {
+            target: target.clone(),
+            grant: g.clone(),
+        })
+        .collect()
 }
 
 /// A new schema is created; a schema that exists without the project (`public`, external

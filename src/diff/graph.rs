@@ -4,7 +4,7 @@
 //! exist (`deps`: PostgreSQL records the dependency and refuses to drop them first), and those
 //! it merely reads at run time (`after`: creation order only).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -184,7 +184,7 @@ pub fn graph(cat: &Catalog) -> Graph {
         }
     };
     let add_grants = |g: &mut Graph, owner: &ObjectId, target: &Target, grants: &[Grant]| {
-        for grant in grants {
+        for grant in per_column(grants) {
             let mut n = node(Object::Grant {
                 target: target.clone(),
                 grant: grant.clone(),
@@ -502,6 +502,11 @@ pub fn graph(cat: &Catalog) -> Graph {
         let mut n = node(Object::Rows(row.clone()));
         n.parents.push(ObjectId::Table(row.key.table.clone()));
         for target in fk_targets.get(&row.key.table).into_iter().flatten() {
+            // Tables that reference each other (or themselves) have no order between their
+            // rows: such rows must not point at rows inserted later (NULL, or in raw SQL).
+            if reaches(&fk_targets, target, &row.key.table) {
+                continue;
+            }
             n.after.extend(
                 cat.rows
                     .keys()
@@ -512,6 +517,21 @@ pub fn graph(cat: &Catalog) -> Graph {
         g.insert(ObjectId::Rows(row.key.clone()), n);
     }
     g
+}
+
+/// Whether following foreign keys from `from` leads to `to` (or `from` is `to`).
+fn reaches(fk_targets: &BTreeMap<&QName, Vec<&QName>>, from: &QName, to: &QName) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(t) = stack.pop() {
+        if t == to {
+            return true;
+        }
+        if seen.insert(t) {
+            stack.extend(fk_targets.get(t).into_iter().flatten().copied());
+        }
+    }
+    false
 }
 
 fn target(kind: &'static str, schema: Option<&str>, name: &str) -> Target {
@@ -532,4 +552,32 @@ pub fn function_target(f: &Function) -> Target {
     let mut t = qtarget("FUNCTION", &f.name);
     t.args = Some(f.identity_types());
     t
+}
+
+/// Grants as PostgreSQL keeps them: a table-level grant per grantee, and column privileges
+/// per grantee and column (`SELECT (a)` and `SELECT (a, b)` share the column `a`, and
+/// revoking one must not take the other's away). The diff merges what it emits again.
+fn per_column(grants: &[Grant]) -> Vec<Grant> {
+    let mut out: Vec<Grant> = Vec::new();
+    let mut add = |grantee: &str, columns: Vec<String>, privileges: &BTreeSet<Privilege>| match out
+        .iter_mut()
+        .find(|g| g.grantee == grantee && g.columns == columns)
+    {
+        Some(g) => g.privileges.extend(privileges.iter().copied()),
+        None => out.push(Grant {
+            grantee: grantee.to_string(),
+            privileges: privileges.clone(),
+            columns,
+        }),
+    };
+    for g in grants {
+        if g.columns.is_empty() {
+            add(&g.grantee, Vec::new(), &g.privileges);
+        } else {
+            for c in &g.columns {
+                add(&g.grantee, vec![c.clone()], &g.privileges);
+            }
+        }
+    }
+    out
 }

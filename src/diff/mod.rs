@@ -123,6 +123,7 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
 
     // Replace whatever depends on something that goes away.
     let mut diags = Diagnostics::default();
+    let mut deferred: BTreeSet<&ObjectId> = BTreeSet::new();
     loop {
         let mut changed = false;
         for (id, node) in &prev {
@@ -143,9 +144,25 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
                 });
             if let Some(cause) = gone {
                 if !replaceable(&node.object) {
+                    // Altered so that it no longer needs what is dropped (a column of an enum
+                    // that goes away is dropped, a schema changes owner): the drop waits
+                    // until the alteration has run.
+                    let released = status[cause] == Status::Drop
+                        && next
+                            .get(id)
+                            .is_some_and(|n| !n.parents.contains(cause) && !n.deps.contains(cause));
+                    if released {
+                        deferred.insert(cause);
+                        continue;
+                    }
+                    let how = if status[cause] == Status::Drop {
+                        "is dropped"
+                    } else {
+                        "is dropped and re-created"
+                    };
                     diags.push(
-                        Diagnostic::error("E200", format!("{} would have to be dropped and re-created because {} changes", describe(id), describe(cause)))
-                            .at(origin_of(to, id))
+                        Diagnostic::error("E200", format!("{} would have to be dropped and re-created because {} {how}", describe(id), describe(cause)))
+                            .at(origin_of(to, id).or_else(|| origin_of(to, cause)))
                             .help("schemac does not re-create tables, schemas or roles implicitly (that loses data); change the dependency in a separate step"),
                     );
                     continue;
@@ -170,8 +187,16 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
         .map(|(id, _)| *id)
         .collect();
     let order = topo_order(&prev, &dropping, true).map_err(|cycle| cycle_error(&cycle, to))?;
+    // Drops that wait for the alterations releasing them, with whatever they need gone after.
+    let deferred = closure(&prev, &dropping, deferred);
+    let mut late = Vec::new();
     for id in order.iter().rev() {
         let node = &prev[*id];
+        let out = if deferred.contains(id) {
+            &mut late
+        } else {
+            &mut out
+        };
         // Goes away with its parent, unless the parent is a schema the project did not
         // create (`public`, external ones): that stays, and so would its grants.
         let goes_with_parent = node.parents.iter().any(|p| {
@@ -182,12 +207,13 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
             continue;
         }
         if let Object::ColumnDefault { table, column, .. } = &node.object {
-            if to
+            // Goes away with its column, unless what it calls is dropped first.
+            let column_dropped = to
                 .tables
                 .get(table)
-                .is_some_and(|t| t.column(column).is_none())
-            {
-                continue; // goes away with its column
+                .is_some_and(|t| t.column(column).is_none());
+            if column_dropped && !node.deps.iter().any(|d| dropping.contains(d)) {
+                continue;
             }
         }
         out.extend(changes::drop(&node.object));
@@ -227,10 +253,253 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
                     }
                 }
                 out.extend(changes::create(&node.object));
+                out.extend(undo_default_privileges(from, to, &node.object));
             }
         }
     }
-    Ok(out)
+    out.extend(late);
+    Ok(merge_column_grants(regrant_columns(out, to)))
+}
+
+/// PostgreSQL gives a new object the default privileges in force for its kind and schema
+/// (for the role that creates it). Where the target state does not grant them (an object
+/// re-created by a rollback, or one the defaults came after), they are revoked right after
+/// the creation; those it does grant are made explicitly by its grants.
+fn undo_default_privileges(from: &Catalog, to: &Catalog, object: &Object) -> Vec<Change> {
+    use crate::catalog::Grant;
+    let target = |kind: &'static str, q: &QName| Target {
+        kind,
+        schema: Some(q.schema.clone()),
+        name: q.name.clone(),
+        args: None,
+        table: None,
+    };
+    let (kind, schema, target, grants): (&str, Option<&str>, Target, &[Grant]) = match object {
+        Object::Table(t) => (
+            "TABLES",
+            Some(&t.name.schema),
+            target("TABLE", &t.name),
+            to.tables.get(&t.name).map_or(&[][..], |x| &x.grants),
+        ),
+        Object::View(v) => (
+            "TABLES",
+            Some(&v.name.schema),
+            target("TABLE", &v.name),
+            to.views.get(&v.name).map_or(&[][..], |x| &x.grants),
+        ),
+        Object::Sequence(s) => (
+            "SEQUENCES",
+            Some(&s.name.schema),
+            target("SEQUENCE", &s.name),
+            to.sequences.get(&s.name).map_or(&[][..], |x| &x.grants),
+        ),
+        Object::Function(f) => (
+            "FUNCTIONS",
+            Some(&f.name.schema),
+            graph::function_target(f),
+            to.functions
+                .values()
+                .find(|x| x.name == f.name && x.identity_types() == f.identity_types())
+                .map_or(&[][..], |x| &x.grants),
+        ),
+        Object::Schema(s) if s.created => (
+            "SCHEMAS",
+            None,
+            Target {
+                kind: "SCHEMA",
+                schema: None,
+                name: s.name.clone(),
+                args: None,
+                table: None,
+            },
+            to.schemas.get(&s.name).map_or(&[][..], |x| &x.grants),
+        ),
+        _ => return Vec::new(),
+    };
+    // Defaults of either state may be in force when the object is created.
+    let mut given: BTreeMap<&str, BTreeSet<crate::catalog::Privilege>> = BTreeMap::new();
+    for d in from
+        .default_privileges
+        .values()
+        .chain(to.default_privileges.values())
+    {
+        let applies = d.key.object_type == kind
+            && (d.key.in_schema.is_none() || d.key.in_schema.as_deref() == schema);
+        if applies {
+            given
+                .entry(&d.key.grantee)
+                .or_default()
+                .extend(d.privileges.iter().copied());
+        }
+    }
+    given
+        .into_iter()
+        .filter_map(|(grantee, privileges)| {
+            let kept: BTreeSet<_> = grants
+                .iter()
+                .filter(|g| g.grantee == grantee && g.columns.is_empty())
+                .flat_map(|g| g.privileges.iter().copied())
+                .collect();
+            let extra: BTreeSet<_> = privileges.difference(&kept).copied().collect();
+            (!extra.is_empty()).then(|| Change::Revoke {
+                target: target.clone(),
+                grant: Grant {
+                    grantee: grantee.to_string(),
+                    privileges: extra,
+                    columns: Vec::new(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// A table-level `REVOKE p` also takes `p` away from every column: the column privileges
+/// the target state still gives that grantee are granted again right after it.
+fn regrant_columns(changes: Vec<Change>, to: &Catalog) -> Vec<Change> {
+    let mut out = Vec::with_capacity(changes.len());
+    // Relations created by these changes have no column privileges yet (their grants come
+    // later, as their own changes).
+    let mut created: BTreeSet<QName> = BTreeSet::new();
+    for c in changes {
+        match &c {
+            Change::CreateTable { table } => {
+                created.insert(table.name.clone());
+            }
+            Change::CreateView { view } => {
+                created.insert(view.name.clone());
+            }
+            _ => {}
+        }
+        let regrants = match &c {
+            Change::Revoke { target, grant }
+                if grant.columns.is_empty()
+                    && !target.schema.as_ref().is_some_and(|s| {
+                        created.contains(&QName::new(s.clone(), target.name.clone()))
+                    }) =>
+            {
+                column_grants(to, target)
+                    .iter()
+                    .filter(|g| g.grantee == grant.grantee && !g.columns.is_empty())
+                    .filter_map(|g| {
+                        let privileges: BTreeSet<_> = g
+                            .privileges
+                            .intersection(&grant.privileges)
+                            .copied()
+                            .collect();
+                        (!privileges.is_empty()).then(|| Change::Grant {
+                            target: target.clone(),
+                            grant: crate::catalog::Grant {
+                                privileges,
+                                ..g.clone()
+                            },
+                        })
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        out.push(c);
+        out.extend(regrants);
+    }
+    out
+}
+
+/// The grants of the table or view `target` designates in `cat` (none for other objects).
+fn column_grants<'a>(cat: &'a Catalog, target: &Target) -> &'a [crate::catalog::Grant] {
+    let Some(schema) = &target.schema else {
+        return &[];
+    };
+    if target.kind != "TABLE" {
+        return &[];
+    }
+    let q = QName::new(schema.clone(), target.name.clone());
+    if let Some(t) = cat.tables.get(&q) {
+        &t.grants
+    } else if let Some(v) = cat.views.get(&q) {
+        &v.grants
+    } else {
+        &[]
+    }
+}
+
+/// Consecutive column-level grants (or revokes) of the same privileges to the same grantee
+/// on the same object become one statement: `GRANT SELECT (a, b)`.
+fn merge_column_grants(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for c in changes {
+        let merged = match (out.last_mut(), &c) {
+            (
+                Some(Change::Grant {
+                    target: t1,
+                    grant: g1,
+                }),
+                Change::Grant {
+                    target: t2,
+                    grant: g2,
+                },
+            )
+            | (
+                Some(Change::Revoke {
+                    target: t1,
+                    grant: g1,
+                }),
+                Change::Revoke {
+                    target: t2,
+                    grant: g2,
+                },
+            ) if t1 == t2
+                && g1.grantee == g2.grantee
+                && g1.privileges == g2.privileges
+                && !g1.columns.is_empty()
+                && !g2.columns.is_empty() =>
+            {
+                for col in &g2.columns {
+                    if !g1.columns.contains(col) {
+                        g1.columns.push(col.clone());
+                    }
+                }
+                true
+            }
+            _ => false,
+        };
+        if !merged {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `roots` and, transitively, what they need that is dropped too (their parents and
+/// dependencies, and for a parent what its children need): all of it is dropped after them.
+fn closure<'a>(
+    g: &'a Graph,
+    dropping: &BTreeSet<&'a ObjectId>,
+    roots: BTreeSet<&'a ObjectId>,
+) -> BTreeSet<&'a ObjectId> {
+    let mut out = BTreeSet::new();
+    let mut stack: Vec<&ObjectId> = roots.into_iter().collect();
+    while let Some(id) = stack.pop() {
+        if !out.insert(id) {
+            continue;
+        }
+        let node = &g[id];
+        for d in node.parents.iter().chain(&node.deps) {
+            if let Some(k) = dropping.get(d) {
+                stack.push(k);
+            }
+        }
+        // Children of a deferred parent stay until it goes, and so does what they need.
+        for child in g.values() {
+            if child.parents.contains(id) {
+                for d in child.deps.iter() {
+                    if let Some(k) = dropping.get(d) {
+                        stack.push(k);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The data the changes destroy.
@@ -538,10 +807,21 @@ fn topo_order<'a>(
 
 fn cycle_error(cycle: &[&ObjectId], to: &Catalog) -> Diagnostics {
     let names: Vec<String> = cycle.iter().take(6).map(|id| describe(id)).collect();
-    Diagnostic::error("E201", format!("objects depend on each other in a cycle: {}", names.join(", ")))
-        .at(cycle.first().and_then(|id| origin_of(to, id)))
-        .help("break the cycle, e.g. make one of the functions PL/pgSQL (resolved at run time) instead of SQL")
-        .into()
+    let help = if cycle.iter().all(|id| matches!(id, ObjectId::Rows(_))) {
+        "declare the rows that others reference in an earlier layer, or insert them with `sql:`"
+    } else {
+        "break the cycle, e.g. make one of the functions PL/pgSQL (resolved at run time) instead of SQL"
+    };
+    Diagnostic::error(
+        "E201",
+        format!(
+            "objects depend on each other in a cycle: {}",
+            names.join(", ")
+        ),
+    )
+    .at(cycle.iter().find_map(|id| origin_of(to, id)))
+    .help(help)
+    .into()
 }
 
 /// A readable name of an object for messages.
@@ -584,6 +864,7 @@ fn origin_of(cat: &Catalog, id: &ObjectId) -> Option<crate::diagnostic::Span> {
         ObjectId::ColumnDefault(q, c) => format!("table {q} column {c}"),
         ObjectId::Check(q, n) | ObjectId::ForeignKey(q, n) => format!("table {q} constraint {n}"),
         ObjectId::Enum(q) => format!("type {q}"),
+        ObjectId::Rows(k) => format!("table {}", k.table),
         _ => return None,
     };
     cat.origin(&key).cloned()

@@ -347,11 +347,7 @@ impl Resolver<'_> {
         what: &str,
         example: &str,
     ) -> Option<(QName, String)> {
-        let parsed = s
-            .value
-            .rsplit_once('.')
-            .and_then(|(owner, part)| QName::parse(owner).ok().map(|q| (q, part.to_string())))
-            .filter(|(_, part)| !part.is_empty());
+        let parsed = QName::parse_member(&s.value).ok();
         if parsed.is_none() {
             let span = self.span(s);
             self.err(

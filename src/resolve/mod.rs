@@ -4,6 +4,7 @@
 
 mod drops;
 mod evolve;
+mod implicit;
 mod rules;
 pub mod sql;
 mod table;
@@ -24,6 +25,8 @@ pub use validate::validate;
 pub struct Externals {
     pub roles: BTreeSet<String>,
     pub schemas: BTreeSet<String>,
+    /// The role that runs the migrations (`migrator` in schemac.yaml), when known.
+    pub migrator: Option<String>,
 }
 
 /// The raw SQL of a layer's escape hatch.
@@ -90,6 +93,7 @@ pub fn apply_layer(
     }
     let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
     r.accept_data_loss(&spec.accept_data_loss);
+    r.default_grants(prev);
     validate(&mut r.state, externals, &mut r.diags);
     let Resolver {
         diags,

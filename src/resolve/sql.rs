@@ -210,20 +210,17 @@ fn builtin_sql(name: &str, modifier: &str) -> String {
     }
 }
 
-/// Parse one SQL expression, exactly as it will be rendered: `(<text>)`.
+/// Parse one SQL expression, exactly as it will be rendered: `(<text>)`, with the text
+/// trimmed. A fragment that ends in a `--` comment keeps a line break after it (see
+/// [`keep_comment_open`]), so the comment cannot swallow what the template writes after it.
 pub fn parse_expr(text: &str) -> Result<Expr, String> {
-    if text.trim().is_empty() {
+    let sql = keep_comment_open(text.trim());
+    if sql.is_empty() {
         return Err("the expression is empty".into());
     }
-    let wrapped = format!("SELECT ({text})");
-    let parsed = pg_query::parse(&wrapped, pg_query::ParserOptions::DEFAULT).map_err(|e| {
-        let msg = clean_error(&e);
-        if text.contains("--") {
-            format!("{msg} (a `--` comment inside an expression comments out the rest; use /* */)")
-        } else {
-            msg
-        }
-    })?;
+    let wrapped = format!("SELECT ({sql})");
+    let parsed =
+        pg_query::parse(&wrapped, pg_query::ParserOptions::DEFAULT).map_err(|e| clean_error(&e))?;
     let Some(target) = single_select(&parsed).and_then(single_target) else {
         return Err("expected exactly one SQL expression".into());
     };
@@ -236,9 +233,23 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
         }
     }
     Ok(Expr {
-        sql: text.trim().to_string(),
+        sql,
         refs: refs_of(&parsed),
     })
+}
+
+/// A trimmed fragment whose last token is a `--` comment gets its line break back: rendered
+/// on one line, the comment would run over the `)`, `,` or `;` that follows it.
+fn keep_comment_open(trimmed: &str) -> String {
+    let ends_in_comment = pg_query::scan(trimmed)
+        .ok()
+        .and_then(|s| s.tokens.last().map(|t| t.token))
+        .is_some_and(|t| t == pg_query::protobuf::Token::SqlComment as i32);
+    if ends_in_comment {
+        format!("{trimmed}\n")
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Parse an SQL-language function body (one or more statements).
@@ -265,7 +276,7 @@ pub fn parse_query(text: &str) -> Result<Expr, String> {
         return Err("a view's query must be exactly one SELECT statement".into());
     }
     Ok(Expr {
-        sql: text.trim().trim_end_matches(';').trim_end().to_string(),
+        sql: keep_comment_open(text.trim().trim_end_matches(';').trim_end()),
         refs: refs_of(&parsed),
     })
 }
@@ -441,7 +452,10 @@ mod tests {
         assert!(e.refs.relations.contains(&QName::new("auth", "users")));
         assert!(parse_expr("true); DROP TABLE x; --").is_err());
         assert!(parse_expr("1), (2").is_err());
-        assert!(parse_expr("now() -- c").is_err());
+        assert!(parse_expr("1 -- c\n) ; DROP TABLE x; SELECT (1").is_err());
+        // A trailing comment keeps its line break, so nothing rendered after it is swallowed.
+        assert_eq!(parse_expr("now() -- c\n").unwrap().sql, "now() -- c\n");
+        assert_eq!(parse_expr("  now()  \n").unwrap().sql, "now()");
         assert!(parse_expr("").is_err());
     }
 }
