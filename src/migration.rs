@@ -81,7 +81,7 @@ pub fn compile_folded(
             }
         };
         let losses = diff::losses(&up_changes);
-        if let Err(d) = check_data_loss(layer, &losses) {
+        if let Err(d) = check_data_loss(layer, &losses, after) {
             diags.extend(d);
             continue;
         }
@@ -136,7 +136,7 @@ pub fn compile_folded(
 
 /// Every loss of data in a layer's up section must be acknowledged by the layer, and every
 /// acknowledgement must match a loss (a stale one would silently cover a later mistake).
-fn check_data_loss(layer: &Layer, losses: &[Loss]) -> Result<(), Diagnostics> {
+fn check_data_loss(layer: &Layer, losses: &[Loss], after: &Catalog) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     let t = &layer.transition;
     let fallback = Span {
@@ -150,7 +150,17 @@ fn check_data_loss(layer: &Layer, losses: &[Loss]) -> Result<(), Diagnostics> {
         }
         let what = match loss {
             Loss::Table { .. } => "dropping",
-            Loss::Column { .. } => "dropping or narrowing",
+            Loss::Column { table, column } => {
+                let kept = after
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.column(column).is_some());
+                if kept {
+                    "narrowing the type of"
+                } else {
+                    "dropping"
+                }
+            }
             Loss::EnumValue { .. } => "removing",
         };
         diags.push(

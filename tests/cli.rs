@@ -310,7 +310,7 @@ const EVOLUTION_CASES: &[Case] = &[
     Case {
         name: "drop_column_unacknowledged",
         yaml: "tables:\n  - name: app.t\n    patch: true\n    drop: {columns: [note]}\n",
-        expect: &["specs/20250101000200_bad.yaml:4:22", "error[E210]", "column `app.t.note`", "accept_data_loss:", "- column: app.t.note"],
+        expect: &["specs/20250101000200_bad.yaml:4:22", "error[E210]", "dropping column `app.t.note`", "accept_data_loss:", "- column: app.t.note"],
     },
     Case {
         name: "drop_table_unacknowledged",
@@ -320,7 +320,7 @@ const EVOLUTION_CASES: &[Case] = &[
     Case {
         name: "narrowing_unacknowledged",
         yaml: "tables:\n  - name: app.t\n    patch: true\n    columns: [{name: note, type: varchar(10)}]\n",
-        expect: &["specs/20250101000200_bad.yaml:4:34", "error[E210]", "column `app.t.note`"],
+        expect: &["specs/20250101000200_bad.yaml:4:34", "error[E210]", "narrowing the type of column `app.t.note`"],
     },
     Case {
         name: "enum_value_removed_unacknowledged",
