@@ -12,6 +12,8 @@ pub struct Layer {
     pub version: String,
     pub name: String,
     pub source: String,
+    /// The layer file's text (to point at what a diagnostic found in the output).
+    pub text: String,
     pub description: Option<String>,
     pub raw: Option<RawSql>,
     /// Renames, conversions and accepted data loss from the previous state to this one.
@@ -75,6 +77,7 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
             version: file.version.clone(),
             name: file.name.clone(),
             source: file.display_path.to_string(),
+            text: file.text.clone(),
             description: file.spec.description.clone(),
             raw,
             transition,

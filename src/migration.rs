@@ -115,7 +115,7 @@ pub fn compile_folded(
             }
         }
         let contents = frame(&layer.source, layer.description.as_deref(), &up, &down);
-        if let Err(d) = check_markers(&contents, &layer.source) {
+        if let Err(d) = check_markers(&contents, layer) {
             diags.push(d);
             continue;
         }
@@ -268,15 +268,26 @@ fn section<'a>(out: &mut String, stmts: impl ExactSizeIterator<Item = &'a Statem
 }
 
 /// A generated file may contain exactly one up and one down marker, ours.
-fn check_markers(contents: &str, source: &str) -> Result<(), Diagnostic> {
+fn check_markers(contents: &str, layer: &Layer) -> Result<(), Diagnostic> {
     let markers: Vec<&str> = contents.lines().filter(|l| is_dbmate_marker(l)).collect();
     if markers == ["-- migrate:up", "-- migrate:down"]
         || markers == ["-- migrate:up transaction:false", "-- migrate:down"]
     {
         return Ok(());
     }
+    // Point at the first `-- migrate:` in the layer file (a block scalar's line, or an
+    // escaped line break in a quoted value); the top of the file when it is not there as such.
+    let (line, col) = layer
+        .text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            l.find("-- migrate:")
+                .map(|c| (i as u64 + 1, l[..c].chars().count() as u64 + 1))
+        })
+        .unwrap_or((1, 1));
     Err(Diagnostic::error("E054", "a value in this layer puts a line starting with `-- migrate:` into the migration")
-        .at(Some(Span { file: source.into(), line: 1, col: 1 }))
+        .at(Some(Span { file: layer.source.as_str().into(), line, col }))
         .help("dbmate splits files at such lines; remove the line break before `-- migrate:` in comments, names or values"))
 }
 
