@@ -329,6 +329,10 @@ CREATE INDEX idx_auth_users_email ON auth.users (email);
 
 CREATE INDEX idx_auth_users_external_id ON auth.users (external_id);
 
+CREATE INDEX idx_rbac_role_permissions_permission ON rbac.role_permissions (permission_id);
+
+CREATE INDEX idx_rbac_user_roles_role ON rbac.user_roles (role_id);
+
 CREATE INDEX idx_rbac_user_roles_user ON rbac.user_roles (user_id);
 
 ALTER TABLE auth.team_members ADD CONSTRAINT team_members_team_id_fkey FOREIGN KEY (team_id) REFERENCES auth.teams (id) ON DELETE CASCADE;

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod layers;
+pub mod lint;
 pub mod migration;
 pub mod render;
 pub mod resolve;

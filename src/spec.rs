@@ -47,6 +47,20 @@ pub struct LayerSpec {
     /// changes, removed enum values); anything else that loses data is an error.
     #[serde(default)]
     pub accept_data_loss: Vec<S<DataLossSpec>>,
+    /// Lint findings silenced on purpose, each for one rule and one object, with a reason.
+    #[serde(default)]
+    pub lint_allow: Vec<S<LintAllowSpec>>,
+}
+
+/// `lint_allow` entry: `{rule: L111, object: app.items, reason: ...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintAllowSpec {
+    pub rule: S<String>,
+    /// The object the finding names: `app.items` (a table, or one of its policies), `app.f`,
+    /// a role or a schema.
+    pub object: S<String>,
+    pub reason: S<String>,
 }
 
 /// One acknowledgement of data loss: exactly one of `table`, `column`, `enum_value`.

@@ -18,7 +18,8 @@
 //! must be dropped and re-created) and drop objects. Names are often odd: capitals, spaces,
 //! quotes, dots, keywords.
 //!
-//! Environment: `SCHEMAC_CHAIN_CASES` (default 16), `SCHEMAC_CHAIN_SEED` (a u64, to replay),
+//! Environment: `SCHEMAC_CHAIN_CASES` (default 16), `SCHEMAC_CHAIN_SEED` (a u64 to replay, or
+//! `random`; by default a fixed seed, so CI is deterministic),
 //! `SCHEMAC_CHAIN_SHRINK` (shrink iterations on failure, default 0: every iteration applies
 //! a whole project on PostgreSQL), `SCHEMAC_CHAIN_SHOW` (print every generated project),
 //! `SCHEMAC_CHAIN_AVOID` (comma-separated tags of compiler bugs the generator then stops
@@ -3244,6 +3245,26 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
 static CASE: AtomicU32 = AtomicU32::new(0);
 static COMPILE_CASE: AtomicU32 = AtomicU32::new(0);
 
+/// The seed: `SCHEMAC_CHAIN_SEED` (a number, or `random` for one from the clock, printed on
+/// failure); by default a fixed one, so that CI runs the same cases every time and a red run
+/// is a regression, not luck. Explore with `SCHEMAC_CHAIN_SEED=random SCHEMAC_CHAIN_CASES=200`.
+fn chain_seed() -> u64 {
+    match std::env::var("SCHEMAC_CHAIN_SEED")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        Some("random") => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+        Some(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("SCHEMAC_CHAIN_SEED={n}: a number or `random`")),
+        None => 20_261_122,
+    }
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
@@ -3253,12 +3274,7 @@ fn random_layer_chains_round_trip_on_postgres() {
     let _guard = support::lock();
     let pg = support::server();
     let cases = env_u64("SCHEMAC_CHAIN_CASES").unwrap_or(16) as u32;
-    let seed = env_u64("SCHEMAC_CHAIN_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-    });
+    let seed = chain_seed();
     let config = Config {
         cases,
         failure_persistence: None,
@@ -3338,12 +3354,7 @@ fn saved_regressions_round_trip() {
 #[test]
 fn random_layer_chains_compile() {
     let cases = env_u64("SCHEMAC_CHAIN_COMPILE_CASES").unwrap_or(200) as u32;
-    let seed = env_u64("SCHEMAC_CHAIN_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-    });
+    let seed = chain_seed();
     let config = Config {
         cases,
         failure_persistence: None,

@@ -79,6 +79,7 @@ fn generate_is_deterministic_and_idempotent() {
     let b_project = b.path().join("some/other/place");
     for p in [a.path(), b_project.as_path()] {
         copy_dir(&repo().join("specs"), &p.join("specs"));
+        std::fs::copy(repo().join("schemac.yaml"), p.join("schemac.yaml")).unwrap();
         let out = schemac(p, &["generate"]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(text(&out.stdout).contains("wrote generated/migrations/20250101000400_rbac.sql"));
@@ -108,6 +109,7 @@ fn generate_is_deterministic_and_idempotent() {
 fn check_catches_a_one_character_edit_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("specs"), &dir.path().join("specs"));
+    std::fs::copy(repo().join("schemac.yaml"), dir.path().join("schemac.yaml")).unwrap();
     copy_dir(&repo().join("generated"), &dir.path().join("generated"));
     assert_eq!(schemac(dir.path(), &["check"]).status.code(), Some(0));
     let spec = dir.path().join("specs/20250101000300_auth_teams.yaml");
@@ -146,6 +148,7 @@ fn check_catches_a_one_character_edit_and_writes_nothing() {
 fn check_reports_missing_and_extra_files() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("specs"), &dir.path().join("specs"));
+    std::fs::copy(repo().join("schemac.yaml"), dir.path().join("schemac.yaml")).unwrap();
     copy_dir(&repo().join("generated"), &dir.path().join("generated"));
     std::fs::remove_file(
         dir.path()

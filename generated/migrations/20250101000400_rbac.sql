@@ -175,6 +175,10 @@ $body$;
 
 REVOKE EXECUTE ON FUNCTION rbac.revoke_role(integer, text) FROM PUBLIC;
 
+CREATE INDEX idx_rbac_role_permissions_permission ON rbac.role_permissions (permission_id);
+
+CREATE INDEX idx_rbac_user_roles_role ON rbac.user_roles (role_id);
+
 CREATE INDEX idx_rbac_user_roles_user ON rbac.user_roles (user_id);
 
 ALTER TABLE rbac.role_permissions ADD CONSTRAINT role_permissions_permission_id_fkey FOREIGN KEY (permission_id) REFERENCES rbac.permissions (id) ON DELETE CASCADE;

@@ -1,4 +1,5 @@
-//! `schemac check`: compile in memory and compare with generated/; writes nothing.
+//! `schemac check`: compile in memory, compare with generated/ and run the lint rules; writes
+//! nothing. Exit 1 when a file is stale or a lint finding is an error.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,6 +21,11 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     };
     let generated = &project.config.generated;
     let stale = migration::stale_files(&project.generated_dir(), &files);
+    let lint = match super::lint::lint_project(&project) {
+        Ok(r) => r,
+        Err(e) => return Ok(super::report(root, Some(&project), &e, format)),
+    };
+    let failed = !stale.is_empty() || lint.errors() > 0;
     if format == Format::Json {
         let findings: Vec<serde_json::Value> = stale
             .iter()
@@ -38,13 +44,21 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
             .collect();
         println!(
             "{}",
-            serde_json::json!({ "ok": stale.is_empty(), "files": files.len(), "findings": findings })
+            serde_json::json!({
+                "ok": !failed,
+                "files": files.len(),
+                "findings": findings,
+                "lint": super::lint::json(&lint),
+            })
         );
-        return Ok(ExitCode::from(u8::from(!stale.is_empty())));
+        return Ok(ExitCode::from(u8::from(failed)));
+    }
+    if !lint.findings.is_empty() {
+        super::lint::print(root, &project, &lint, format);
     }
     if stale.is_empty() {
         println!("{generated}/ is current ({} files)", files.len());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitCode::from(u8::from(failed)));
     }
     for s in &stale {
         print!("{}", migration::unified_diff(generated, s));

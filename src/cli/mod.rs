@@ -3,6 +3,7 @@
 
 mod check;
 mod generate;
+mod lint;
 mod new;
 
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ pub struct Cli {
     )]
     pub project: PathBuf,
     /// How diagnostics and findings are printed: `text` for people, `json` for tools (one
-    /// JSON object on stdout).
+    /// JSON object on stdout), `github` for workflow annotations of lint findings.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(subcommand)]
@@ -44,6 +45,15 @@ pub enum Command {
     Generate,
     /// Compile in memory and compare with generated/; exit 1 with a diff when stale.
     Check,
+    /// Run the security and migration-safety rules (also part of `check`); exit 1 on errors.
+    Lint {
+        /// List the rules and exit.
+        #[arg(long)]
+        rules: bool,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
     /// Create the next layer file, specs/<UTC timestamp>_<NAME>.yaml.
     New {
         /// Lower-case letters, digits and `_`.
@@ -55,12 +65,18 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+    /// GitHub workflow annotations for lint findings (other output as `text`).
+    Github,
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Generate => generate::run(&cli.project, cli.format),
         Command::Check => check::run(&cli.project, cli.format),
+        Command::Lint {
+            rules,
+            deny_warnings,
+        } => lint::run(&cli.project, cli.format, *rules, *deny_warnings),
         Command::New { name } => new::run(&cli.project, name),
     };
     match result {

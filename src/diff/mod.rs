@@ -258,7 +258,40 @@ pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Cha
         }
     }
     out.extend(late);
+    let out = keep_owner_privileges(out, from, to);
     Ok(merge_column_grants(regrant_columns(out, to)))
+}
+
+/// A grant to an object's owner changes nothing (the owner holds every privilege), but a
+/// REVOKE from the owner takes its own privileges away: such revokes are left out.
+fn keep_owner_privileges(changes: Vec<Change>, from: &Catalog, to: &Catalog) -> Vec<Change> {
+    let owners = |t: &Target| -> Vec<Option<String>> {
+        [from, to]
+            .iter()
+            .map(|cat| match (t.kind, &t.schema) {
+                ("SCHEMA", None) => cat.schemas.get(&t.name).and_then(|s| s.owner.clone()),
+                ("FUNCTION", Some(schema)) => cat
+                    .functions
+                    .values()
+                    .find(|f| {
+                        f.name.schema == *schema
+                            && f.name.name == t.name
+                            && t.args.as_ref() == Some(&f.identity_types())
+                    })
+                    .and_then(|f| f.owner.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    changes
+        .into_iter()
+        .filter(|c| match c {
+            Change::Revoke { target, grant } => !owners(target)
+                .iter()
+                .any(|o| o.as_deref() == Some(grant.grantee.as_str())),
+            _ => true,
+        })
+        .collect()
 }
 
 /// PostgreSQL gives a new object the default privileges in force for its kind and schema
@@ -316,14 +349,23 @@ fn undo_default_privileges(from: &Catalog, to: &Catalog, object: &Object) -> Vec
         ),
         _ => return Vec::new(),
     };
-    // Defaults of either state may be in force when the object is created.
+    let owner: Option<&str> = match object {
+        Object::Function(f) => f.owner.as_deref(),
+        Object::Schema(s) => s.owner.as_deref(),
+        _ => None,
+    };
+    // Defaults of either state may be in force when the object is created. Those naming the
+    // owner change nothing (it holds every privilege); without a declared owner, the owner
+    // is the creating role, the one the defaults are for.
     let mut given: BTreeMap<&str, BTreeSet<crate::catalog::Privilege>> = BTreeMap::new();
     for d in from
         .default_privileges
         .values()
         .chain(to.default_privileges.values())
     {
-        let applies = d.key.object_type == kind
+        let to_owner = d.key.grantee == owner.unwrap_or(&d.key.for_role);
+        let applies = !to_owner
+            && d.key.object_type == kind
             && (d.key.in_schema.is_none() || d.key.in_schema.as_deref() == schema);
         if applies {
             given

@@ -413,9 +413,17 @@ ALTER TABLE storage.objects ALTER COLUMN created_at SET DEFAULT (now());
 
 ALTER TABLE storage.objects ALTER COLUMN id SET DEFAULT (gen_random_uuid());
 
+CREATE INDEX ix_messages_author_account_id ON public.messages (author_account_id);
+
 CREATE INDEX ix_messages_ticket_id ON public.messages (ticket_id);
 
 CREATE INDEX ix_tickets_account_id ON public.tickets (account_id);
+
+CREATE INDEX ix_tickets_assigned_to ON public.tickets (assigned_to);
+
+CREATE INDEX ix_tickets_closed_by ON public.tickets (closed_by);
+
+CREATE INDEX ix_tickets_resolved_by ON public.tickets (resolved_by);
 
 ALTER TABLE public.accounts ADD CONSTRAINT accounts_primary_owner_user_id_fkey FOREIGN KEY (primary_owner_user_id) REFERENCES auth.users (id) ON DELETE CASCADE;
 

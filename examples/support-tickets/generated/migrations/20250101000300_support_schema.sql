@@ -240,9 +240,17 @@ ALTER TABLE public.tickets ALTER COLUMN status SET DEFAULT ('open');
 
 ALTER TABLE public.tickets ALTER COLUMN updated_at SET DEFAULT (now());
 
+CREATE INDEX ix_messages_author_account_id ON public.messages (author_account_id);
+
 CREATE INDEX ix_messages_ticket_id ON public.messages (ticket_id);
 
 CREATE INDEX ix_tickets_account_id ON public.tickets (account_id);
+
+CREATE INDEX ix_tickets_assigned_to ON public.tickets (assigned_to);
+
+CREATE INDEX ix_tickets_closed_by ON public.tickets (closed_by);
+
+CREATE INDEX ix_tickets_resolved_by ON public.tickets (resolved_by);
 
 ALTER TABLE public.messages ADD CONSTRAINT messages_author_account_id_fkey FOREIGN KEY (author_account_id) REFERENCES public.accounts (id) ON DELETE SET NULL;
 
