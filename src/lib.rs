@@ -7,10 +7,17 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod db;
+pub mod dbmate;
 pub mod diagnostic;
 pub mod diff;
+pub mod drift;
+pub mod introspect;
 pub mod layers;
+pub mod live;
 pub mod migration;
 pub mod render;
 pub mod resolve;
+pub mod scratch;
 pub mod spec;
+pub mod verify;

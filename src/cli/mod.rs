@@ -2,13 +2,15 @@
 //! 1 stale files (check), 2 errors in the specs or usage.
 
 mod check;
+mod diff;
 mod generate;
 mod new;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::migration::CompileError;
@@ -49,6 +51,34 @@ pub enum Command {
         /// Lower-case letters, digits and `_`.
         name: String,
     },
+    /// Compare a live database with the specs (read-only); exit 1 on drift.
+    Diff {
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Compare with the last layer instead of the version in dbmate's schema_migrations.
+        #[arg(long)]
+        latest: bool,
+        /// Print the statements that bring the database back to the specs instead of the report.
+        #[arg(long)]
+        sql: bool,
+    },
+    /// Apply, check, roll back and re-apply every migration on a scratch database.
+    Verify {
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+}
+
+/// Database options of the live commands.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The database to inspect (only read; dbmate's URL forms, Unix sockets included).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A server where schemac may create and drop scratch databases, instead of starting a
+    /// throwaway cluster from the local PostgreSQL binaries.
+    #[arg(long, env = "SCHEMAC_DEV_URL", hide_env_values = true)]
+    pub dev_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -62,6 +92,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generate => generate::run(&cli.project, cli.format),
         Command::Check => check::run(&cli.project, cli.format),
         Command::New { name } => new::run(&cli.project, name),
+        Command::Diff { live, latest, sql } => {
+            diff::run(&cli.project, cli.format, live, *latest, *sql)
+        }
+        Command::Verify { live } => verify::run(&cli.project, cli.format, live),
     };
     match result {
         Ok(code) => code,
@@ -113,6 +147,27 @@ fn report(
         CompileError::Render(e) => eprintln!("error: {e}"),
     }
     ExitCode::from(2)
+}
+
+/// Load and fold the project; on spec errors, report them (exit 2) and give `None`.
+fn load_folded(
+    root: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Option<(Project, crate::layers::Folded)>> {
+    let project = match crate::spec::load_project(root) {
+        Ok(p) => p,
+        Err(d) => {
+            report(root, None, &CompileError::Diagnostics(d), format);
+            return Ok(None);
+        }
+    };
+    match crate::layers::fold(&project) {
+        Ok(folded) => Ok(Some((project, folded))),
+        Err(d) => {
+            report(root, Some(&project), &CompileError::Diagnostics(d), format);
+            Ok(None)
+        }
+    }
 }
 
 /// One diagnostic as a JSON object: `code`, `severity`, `message`, `file`, `line`, `column`,
