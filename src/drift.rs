@@ -394,11 +394,11 @@ mod tests {
             kinds,
             vec![
                 (FindingKind::Missing, "table `app.a`".to_string()),
+                (FindingKind::Unexpected, "table `app.c`".to_string()),
                 (
                     FindingKind::Unexpected,
                     "the grant to `reader` on table `app.b`".to_string()
                 ),
-                (FindingKind::Unexpected, "table `app.c`".to_string()),
             ]
         );
         // Not owned: an extra table is none of the project's business.
