@@ -46,8 +46,15 @@ impl Scope {
                 not_created.insert(s.name.clone());
             }
         }
+        // Every schema the project declares something in, declared itself or not (`public`).
+        let mut schemas: BTreeSet<String> = state.schemas.keys().cloned().collect();
+        schemas.extend(state.tables.keys().map(|q| q.schema.clone()));
+        schemas.extend(state.views.keys().map(|q| q.schema.clone()));
+        schemas.extend(state.enums.keys().map(|q| q.schema.clone()));
+        schemas.extend(state.sequences.keys().map(|q| q.schema.clone()));
+        schemas.extend(state.functions.keys().map(|k| k.name.schema.clone()));
         Scope {
-            schemas: state.schemas.keys().cloned().collect(),
+            schemas,
             not_created,
             roles: state.roles.keys().cloned().collect(),
             extensions: state.extensions.keys().cloned().collect(),
