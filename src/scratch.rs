@@ -58,11 +58,22 @@ enum Cleanup {
 static PENDING: Mutex<Vec<(u32, Cleanup)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 static HANDLER: Once = Once::new();
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// After Ctrl-C / SIGTERM the handler cleans up and ends the process (exit 130); whatever the
+/// interrupted work returned meanwhile (often an error: its server was stopped) must not end
+/// it first. Commands call this before returning.
+pub fn wait_if_interrupted() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
 
 fn register(c: Cleanup) -> u32 {
     HANDLER.call_once(|| {
         // On Ctrl-C / SIGTERM: run what is pending (databases first, then clusters), exit 130.
         let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             eprintln!("\ninterrupted: removing the scratch database");
             let pending: Vec<(u32, Cleanup)> = std::mem::take(&mut *lock());
             for (_, c) in pending.iter().rev() {
@@ -345,11 +356,12 @@ fn start_cluster(major: Option<u32>) -> Result<ScratchServer, ScratchError> {
     } else {
         None
     };
-    // A short path: the socket path must stay under 107 bytes.
+    // A short path (the socket path must stay under 107 bytes) that the server's user can
+    // reach: /tmp when running as root (a private $TMPDIR would lock `postgres` out).
     let dir = std::env::temp_dir()
         .canonicalize()
         .unwrap_or_else(|_| PathBuf::from("/tmp"));
-    let dir = if dir.as_os_str().len() > 60 {
+    let dir = if dir.as_os_str().len() > 60 || run_as.is_some() {
         PathBuf::from("/tmp")
     } else {
         dir

@@ -539,3 +539,73 @@ functions:
         text(&out)
     );
 }
+
+#[test]
+fn ctrl_c_removes_the_embedded_cluster() {
+    let _guard = support::lock();
+    let project = root().join("examples/support-tickets");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schemac"))
+        .arg("--project")
+        .arg(&project)
+        .arg("verify")
+        .env_remove("SCHEMAC_DEV_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("schemac-scratch.{}.", child.id());
+    let tmp = if std::env::temp_dir().as_os_str().len() > 60 || is_root() {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir().canonicalize().unwrap()
+    };
+    let scratch_dirs = || -> Vec<PathBuf> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect()
+    };
+    // Wait until the cluster runs (its socket exists), then interrupt.
+    let started = std::time::Instant::now();
+    loop {
+        let running = scratch_dirs()
+            .iter()
+            .any(|d| d.join("sock/.s.PGSQL.5432").exists());
+        if running {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the embedded cluster did not start"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "schemac ended before the interrupt"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    assert_eq!(
+        scratch_dirs(),
+        Vec::<PathBuf>::new(),
+        "the scratch folder is left behind"
+    );
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}

@@ -63,6 +63,12 @@ impl Reporter for Progress {
 }
 
 pub fn run(root: &Path, format: Format, args: &LiveArgs) -> anyhow::Result<ExitCode> {
+    let result = run_verify(root, format, args);
+    crate::scratch::wait_if_interrupted();
+    result
+}
+
+fn run_verify(root: &Path, format: Format, args: &LiveArgs) -> anyhow::Result<ExitCode> {
     let Some((project, folded)) = super::load_folded(root, format)? else {
         return Ok(ExitCode::from(2));
     };
