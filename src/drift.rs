@@ -15,6 +15,7 @@ use crate::catalog::Catalog;
 use crate::diagnostic::Span;
 use crate::diff::graph::{self, Graph, ObjectId};
 use crate::diff::{self, Change};
+use crate::introspect::Other;
 use crate::render::Renderer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -51,8 +52,9 @@ pub struct Finding {
     pub expected: Option<String>,
     /// Its definition in the database.
     pub actual: Option<String>,
+    /// The object's identity in the model (none for objects it does not represent).
     #[serde(skip)]
-    pub id: ObjectId,
+    pub id: Option<ObjectId>,
 }
 
 fn span_text<S: serde::Serializer>(span: &Option<Span>, s: S) -> Result<S::Ok, S::Error> {
@@ -157,6 +159,56 @@ pub fn compare(
     out
 }
 
+/// Objects the model does not represent: those only one side has, in the schemas the project
+/// owns (the specs cannot declare them, so on the expected side they come from raw SQL).
+pub fn compare_others(live: &[Other], expected: &[Other], owned: &Ownership) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let describe = |o: &Other| {
+        format!(
+            "{} `{}.{}` (not modelled by schemac)",
+            o.kind, o.schema, o.name
+        )
+    };
+    let same = |a: &Other, b: &Other| a.kind == b.kind && a.schema == b.schema && a.name == b.name;
+    for o in live {
+        if !owned.schemas.contains(&o.schema) {
+            continue;
+        }
+        match expected.iter().find(|e| same(e, o)) {
+            None => out.push(Finding {
+                kind: FindingKind::Unexpected,
+                object: describe(o),
+                origin: None,
+                expected: None,
+                actual: Some(o.definition.clone().unwrap_or_default()),
+                id: None,
+            }),
+            Some(e) if e.definition != o.definition => out.push(Finding {
+                kind: FindingKind::Different,
+                object: describe(o),
+                origin: None,
+                expected: e.definition.clone(),
+                actual: o.definition.clone(),
+                id: None,
+            }),
+            Some(_) => {}
+        }
+    }
+    for e in expected {
+        if !live.iter().any(|o| same(e, o)) {
+            out.push(Finding {
+                kind: FindingKind::Missing,
+                object: describe(e),
+                origin: None,
+                expected: Some(e.definition.clone().unwrap_or_default()),
+                actual: None,
+                id: None,
+            });
+        }
+    }
+    out
+}
+
 /// Whether an object only the database has is the project's business: it belongs to an
 /// object the specs declare, or lives in a schema the project owns.
 fn in_scope(id: &ObjectId, lg: &Graph, eg: &Graph, live: &Catalog, owned: &Ownership) -> bool {
@@ -203,7 +255,7 @@ fn finding(
         origin: origin(spec, id),
         expected: expected.map(|o| definition(o, renderer)),
         actual: actual.map(|o| definition(o, renderer)),
-        id: id.clone(),
+        id: Some(id.clone()),
     }
 }
 

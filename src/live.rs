@@ -204,7 +204,12 @@ pub async fn diff_database(
             .cloned()
             .collect(),
     };
-    let findings = drift::compare(&live.catalog, &expected.catalog, state, &owned, renderer);
+    let mut findings = drift::compare(&live.catalog, &expected.catalog, state, &owned, renderer);
+    findings.extend(drift::compare_others(
+        &live.others,
+        &expected.others,
+        &owned,
+    ));
     let statements = if opts.sql {
         let scoped = in_scope_only(&live.catalog, &expected.catalog, &owned);
         let changes = diff::diff(&scoped, &expected.catalog).map_err(LiveError::Plan)?;

@@ -216,13 +216,18 @@ async fn run_layers(
     // 2. Up, one by one.
     let mut after: Vec<Introspected> =
         vec![read(&mut conn, scope, runner, &folded.states[0]).await?];
-    let mismatch0 = drift::compare(
+    let mut mismatch0 = drift::compare(
         &after[0].catalog,
         &expected[0].catalog,
         &folded.states[0],
         &owned(&after[0], &expected[0]),
         renderer,
     );
+    mismatch0.extend(drift::compare_others(
+        &after[0].others,
+        &expected[0].others,
+        &owned(&after[0], &expected[0]),
+    ));
     if !mismatch0.is_empty() {
         outcome.failure = Some(Failure::Mismatch {
             migration: "(before the first migration: the scratch database is not empty)".into(),
@@ -242,13 +247,18 @@ async fn run_layers(
             of: n,
         });
         let now = read(&mut conn, scope, runner, &folded.states[i + 1]).await?;
-        let findings = drift::compare(
+        let mut findings = drift::compare(
             &now.catalog,
             &expected[i + 1].catalog,
             &folded.states[i + 1],
             &owned(&now, &expected[i + 1]),
             renderer,
         );
+        findings.extend(drift::compare_others(
+            &now.others,
+            &expected[i + 1].others,
+            &owned(&now, &expected[i + 1]),
+        ));
         if !findings.is_empty() {
             outcome.failure = Some(Failure::Mismatch {
                 migration: file.file_name(),
@@ -296,13 +306,18 @@ async fn run_layers(
             of: n - first_up_bound(&irreversible),
         });
         let now = read(&mut conn, scope, runner, &folded.states[i]).await?;
-        let findings = drift::compare(
+        let mut findings = drift::compare(
             &now.catalog,
             &after[i].catalog,
             &folded.states[i],
             &owned(&now, &after[i]),
             renderer,
         );
+        findings.extend(drift::compare_others(
+            &now.others,
+            &after[i].others,
+            &owned(&now, &after[i]),
+        ));
         if !findings.is_empty() {
             outcome.failure = Some(Failure::Mismatch {
                 migration: file.file_name(),
@@ -321,13 +336,18 @@ async fn run_layers(
         }
     }
     let again = read(&mut conn, scope, runner, &folded.states[n]).await?;
-    let findings = drift::compare(
+    let mut findings = drift::compare(
         &again.catalog,
         &after[n].catalog,
         &folded.states[n],
         &owned(&again, &after[n]),
         renderer,
     );
+    findings.extend(drift::compare_others(
+        &again.others,
+        &after[n].others,
+        &owned(&again, &after[n]),
+    ));
     reporter.step(&Step::Reapplied { of: n - first_up });
     if !findings.is_empty() {
         outcome.failure = Some(Failure::Mismatch {

@@ -318,6 +318,18 @@ fn diff_reports_deliberate_drift_and_sql_repairs_it() {
         live.sql("SELECT count(*) FROM pg_class WHERE relname IN ('platform_audit')"),
         "1"
     );
+
+    // What the model cannot represent is still seen in a schema the project owns.
+    live.sql("CREATE MATERIALIZED VIEW storage.bucket_names AS SELECT 1 AS one");
+    let out = diff(pg, &project, &live.url, &["--sql"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(
+            "-- by hand (unexpected): materialized view `storage.bucket_names` (not modelled by schemac)"
+        ),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

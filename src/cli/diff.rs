@@ -78,7 +78,13 @@ pub fn run(
         return Ok(ExitCode::from(u8::from(!outcome.findings.is_empty())));
     }
     if let Some(statements) = &outcome.statements {
-        if statements.is_empty() {
+        let by_hand: Vec<String> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.id.is_none())
+            .map(|f| format!("-- by hand ({}): {}", f.kind.label(), f.object))
+            .collect();
+        if statements.is_empty() && by_hand.is_empty() {
             println!(
                 "-- {}: nothing to do, it matches the specs at {at}",
                 outcome.database
@@ -91,6 +97,9 @@ pub fn run(
             println!("-- Review them before running: drops lose data.\n");
             for s in statements {
                 println!("{s}\n");
+            }
+            for line in &by_hand {
+                println!("{line}");
             }
         }
     } else {

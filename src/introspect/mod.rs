@@ -89,8 +89,22 @@ pub struct Introspected {
     /// role owns without the project declaring them. Objects in `public` and external schemas
     /// are the project's only where it declares them.
     pub owned_schemas: BTreeSet<String>,
+    /// Objects in those schemas the model has no place for (see `others.sql`).
+    pub others: Vec<Other>,
     /// How long the queries took.
     pub elapsed: Duration,
+}
+
+/// An object the catalog model does not represent (a materialized view, a domain, ...).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Other {
+    /// `materialized view`, `domain`, `procedure`, `rule`, ...
+    pub kind: String,
+    pub schema: String,
+    /// Its name (with the identity arguments of a routine, the table of a rule).
+    pub name: String,
+    /// PostgreSQL's definition, where it prints one.
+    pub definition: Option<String>,
 }
 
 const QUERIES: &[(&str, &str)] = &[
@@ -106,6 +120,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("triggers", include_str!("triggers.sql")),
     ("functions", include_str!("functions.sql")),
     ("default_privileges", include_str!("default_privileges.sql")),
+    ("others", include_str!("others.sql")),
 ];
 
 fn query(name: &str) -> &'static str {
@@ -149,6 +164,7 @@ pub async fn introspect(conn: &mut PgConnection, scope: &Scope) -> Result<Intros
     let trigger_rows = fetch(conn, "triggers", by_schemas).await?;
     let function_rows = fetch(conn, "functions", by_schemas).await?;
     let default_rows = fetch(conn, "default_privileges", |q| q.bind(&roles)).await?;
+    let other_rows = fetch(conn, "others", by_schemas).await?;
     let elapsed = started.elapsed();
 
     let mut cat = Catalog::default();
@@ -164,9 +180,21 @@ pub async fn introspect(conn: &mut PgConnection, scope: &Scope) -> Result<Intros
     rows::triggers(&mut cat, &trigger_rows)?;
     rows::functions(&mut cat, &function_rows, scope)?;
     rows::default_privileges(&mut cat, &default_rows)?;
+    let others = other_rows
+        .iter()
+        .map(|r| {
+            Ok(Other {
+                kind: rows::get(r, "kind")?,
+                schema: rows::get(r, "schema")?,
+                name: rows::get(r, "name")?,
+                definition: rows::get(r, "definition")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
     Ok(Introspected {
         catalog: cat,
         owned_schemas,
+        others,
         elapsed,
     })
 }
