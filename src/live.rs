@@ -171,6 +171,14 @@ pub async fn diff_database(
     let server = ScratchServer::start(opts.dev_url, u32::try_from(major).ok()).await?;
     let declared: Vec<String> = state.roles.keys().cloned().collect();
     let db = server.create_database("diff", &declared).await?;
+    let mut warnings = Vec::new();
+    if let Some(scratch_major) = server_major(&db.url).await {
+        if scratch_major != major {
+            warnings.push(format!(
+                "the database runs PostgreSQL {major} but the scratch server {scratch_major}: expressions PostgreSQL prints differently across versions may show as drift (pass --dev-url with a PostgreSQL {major} server, or install its binaries)"
+            ));
+        }
+    }
     let built = scratch::build_expected(
         &db.url,
         &BuildInput {
@@ -231,10 +239,23 @@ pub async fn diff_database(
         statements,
         database: url.display.clone(),
         scratch,
-        warnings: built.warnings,
+        warnings: {
+            warnings.extend(built.warnings);
+            warnings
+        },
         introspection: live.elapsed,
         scratch_time,
     })
+}
+
+async fn server_major(url: &DbUrl) -> Option<i32> {
+    let mut conn = url.connect().await.ok()?;
+    let v: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int / 10000")
+        .fetch_one(&mut conn)
+        .await
+        .ok()?;
+    conn.close().await.ok();
+    Some(v)
 }
 
 /// The live catalog without the top-level objects that are none of the project's business

@@ -46,11 +46,11 @@ pub fn run(
     };
     let at = match &outcome.version {
         Some(v) => format!(
-            "version {v} ({} of {} layers)",
+            "version {v} (layer {} of {})",
             outcome.layer,
             folded.layers.len()
         ),
-        None => "before the first layer".to_string(),
+        None => "no version (before the first layer)".to_string(),
     };
     if format != Format::Json {
         for w in &outcome.warnings {
@@ -117,7 +117,7 @@ pub fn run(
     } else {
         let n = |k| counts.get(&k).copied().unwrap_or(0);
         format!(
-            "drift: {} missing, {} unexpected, {} different in {} (specs at {at})",
+            "drift: {} missing, {} unexpected, {} different in {} (against the specs at {at})",
             n(FindingKind::Missing),
             n(FindingKind::Unexpected),
             n(FindingKind::Different),
