@@ -4,6 +4,11 @@
 //! [`spec`] (load with positions) → [`resolve`] (names, defaults, checks) → [`layers`] (fold
 //! into states) → [`diff`] (ordered changes) → [`render`] (SQL through templates) →
 //! [`migration`] (dbmate files, written atomically; `check` compares in memory).
+//!
+//! The live path: [`introspect`] (a database read into the same catalog model), [`scratch`]
+//! (the expected state built on a throwaway database, for PostgreSQL's normal form),
+//! [`drift`] / [`live`] (`schemac diff`), [`verify`] with [`dbmate`]'s semantics, over the
+//! connections of [`db`].
 
 pub mod catalog;
 pub mod cli;
