@@ -217,13 +217,17 @@ impl ScratchServer {
             name: name.clone(),
             roles: roles.clone(),
         });
-        sqlx::raw_sql(&sql)
-            .execute(&mut conn)
-            .await
-            .map_err(DbError::query(format!(
-                "creating scratch database {name} on {}",
-                self.description
-            )))?;
+        if let Err(e) = sqlx::raw_sql(&sql).execute(&mut conn).await {
+            unregister(id);
+            return Err(DbError::Query {
+                what: format!(
+                    "creating scratch database {name} on {} (the role needs CREATEDB)",
+                    self.description
+                ),
+                source: e,
+            }
+            .into());
+        }
         conn.close().await.ok();
         Ok(ScratchDb {
             url: self.admin.with_database(&name),

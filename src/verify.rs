@@ -120,7 +120,10 @@ pub async fn verify(
     }
     let table = dbmate::migrations_table("public");
     scope.exclude_tables.insert(table.clone());
-    let declared: Vec<String> = scope.roles.iter().cloned().collect();
+    // Roles scratch work may create (cluster-wide): dropped again at the end if they did not
+    // exist before.
+    let mut declared: Vec<String> = scope.roles.iter().cloned().collect();
+    declared.extend(ext_roles.iter().cloned());
 
     let server = ScratchServer::start(dev_url, None).await?;
     let runner = server.user();

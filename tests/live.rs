@@ -236,7 +236,10 @@ fn diff_reports_deliberate_drift_and_sql_repairs_it() {
          ALTER TABLE public.tickets ALTER COLUMN priority SET DEFAULT 'high';
          -- Platform objects in a schema the project does not create: none of its business.
          CREATE TABLE public.platform_audit (id int);
-         CREATE FUNCTION public.platform_helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+         CREATE FUNCTION public.platform_helper() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+         -- The specs put tables in public but do not declare the schema: its grants are not theirs.
+         GRANT CREATE ON SCHEMA public TO PUBLIC;
+         COMMENT ON SCHEMA public IS 'platform';",
     );
     let out = diff(pg, &project, &live.url, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

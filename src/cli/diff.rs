@@ -22,7 +22,7 @@ pub fn run(
     let Some(database_url) = args.database_url.as_deref() else {
         anyhow::bail!("no database: pass --database-url URL or set DATABASE_URL");
     };
-    let Some((project, folded)) = super::load_folded(root, format)? else {
+    let Some((project, folded)) = load_folded(root, format)? else {
         return Ok(ExitCode::from(2));
     };
     warn_if_stale(&project);
@@ -144,6 +144,37 @@ fn warn_if_stale(project: &crate::spec::Project) {
                 project.config.generated,
                 stale.len()
             );
+        }
+    }
+}
+
+/// Load and fold the project; on spec errors, report them (exit 2) and give `None`.
+pub(super) fn load_folded(
+    root: &std::path::Path,
+    format: Format,
+) -> anyhow::Result<Option<(crate::spec::Project, crate::layers::Folded)>> {
+    let project = match crate::spec::load_project(root) {
+        Ok(p) => p,
+        Err(d) => {
+            super::report(
+                root,
+                None,
+                &crate::migration::CompileError::Diagnostics(d),
+                format,
+            );
+            return Ok(None);
+        }
+    };
+    match crate::layers::fold(&project) {
+        Ok(folded) => Ok(Some((project, folded))),
+        Err(d) => {
+            super::report(
+                root,
+                Some(&project),
+                &crate::migration::CompileError::Diagnostics(d),
+                format,
+            );
+            Ok(None)
         }
     }
 }

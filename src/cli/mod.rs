@@ -1,5 +1,5 @@
 //! The command line: thin commands over the library, one file each. Exit codes: 0 clean,
-//! 1 stale files (check), 2 errors in the specs or usage.
+//! 1 findings (stale files, drift, a failed verify), 2 errors in the specs, usage or connecting.
 
 mod check;
 mod diff;
@@ -147,27 +147,6 @@ fn report(
         CompileError::Render(e) => eprintln!("error: {e}"),
     }
     ExitCode::from(2)
-}
-
-/// Load and fold the project; on spec errors, report them (exit 2) and give `None`.
-fn load_folded(
-    root: &std::path::Path,
-    format: Format,
-) -> anyhow::Result<Option<(Project, crate::layers::Folded)>> {
-    let project = match crate::spec::load_project(root) {
-        Ok(p) => p,
-        Err(d) => {
-            report(root, None, &CompileError::Diagnostics(d), format);
-            return Ok(None);
-        }
-    };
-    match crate::layers::fold(&project) {
-        Ok(folded) => Ok(Some((project, folded))),
-        Err(d) => {
-            report(root, Some(&project), &CompileError::Diagnostics(d), format);
-            Ok(None)
-        }
-    }
 }
 
 /// One diagnostic as a JSON object: `code`, `severity`, `message`, `file`, `line`, `column`,

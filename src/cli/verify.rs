@@ -69,7 +69,7 @@ pub fn run(root: &Path, format: Format, args: &LiveArgs) -> anyhow::Result<ExitC
 }
 
 fn run_verify(root: &Path, format: Format, args: &LiveArgs) -> anyhow::Result<ExitCode> {
-    let Some((project, folded)) = super::load_folded(root, format)? else {
+    let Some((project, folded)) = super::diff::load_folded(root, format)? else {
         return Ok(ExitCode::from(2));
     };
     let renderer = Renderer::new(Some(&project.templates_dir()))?;

@@ -22,8 +22,11 @@ use crate::db::DbError;
 /// What to read.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
-    /// Schemas the project declares (created ones, and `public` / external ones it manages).
+    /// Schemas the project declares objects in (`public` too when it only puts tables there).
     pub schemas: BTreeSet<String>,
+    /// Schemas the project declares itself (created ones, and `public` / external ones whose
+    /// owner, grants or comment it manages).
+    pub declared_schemas: BTreeSet<String>,
     /// Schemas that exist without the project (`public`, `external_schemas`).
     pub not_created: BTreeSet<String>,
     /// Roles the project declares.
@@ -55,6 +58,7 @@ impl Scope {
         schemas.extend(state.functions.keys().map(|k| k.name.schema.clone()));
         Scope {
             schemas,
+            declared_schemas: state.schemas.keys().cloned().collect(),
             not_created,
             roles: state.roles.keys().cloned().collect(),
             extensions: state.extensions.keys().cloned().collect(),
@@ -71,6 +75,8 @@ impl Scope {
     /// Merge two scopes (the expected state's and another state's, e.g. for a rollback).
     pub fn union(mut self, other: &Scope) -> Scope {
         self.schemas.extend(other.schemas.iter().cloned());
+        self.declared_schemas
+            .extend(other.declared_schemas.iter().cloned());
         self.not_created.extend(other.not_created.iter().cloned());
         self.roles.extend(other.roles.iter().cloned());
         self.extensions.extend(other.extensions.iter().cloned());

@@ -140,6 +140,10 @@ pub(super) fn schemas(
         let created = !scope.not_created.contains(&name);
         if created {
             owned.insert(name.clone());
+        } else if !scope.declared_schemas.contains(&name) {
+            // `public` (or an external schema) the project only puts objects in: its owner
+            // and grants are the platform's.
+            continue;
         }
         // PUBLIC's USAGE on a schema the project does not create (`public`) is PostgreSQL's
         // default, stated by `revoke_public`; anything else PUBLIC has is a grant.
