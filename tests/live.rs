@@ -232,6 +232,7 @@ fn diff_reports_deliberate_drift_and_sql_repairs_it() {
          CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
            AS $$ SELECT '00000000-0000-0000-0000-000000000000'::uuid $$;
          CREATE TABLE storage.scratchpad (id int);
+         GRANT EXECUTE ON FUNCTION kit.get_storage_filename_as_uuid(text) TO PUBLIC;
          DROP INDEX public.ix_tickets_account_id;
          ALTER TABLE public.tickets ALTER COLUMN priority SET DEFAULT 'high';
          -- Platform objects in a schema the project does not create: none of its business.
@@ -261,6 +262,7 @@ fn diff_reports_deliberate_drift_and_sql_repairs_it() {
         found,
         vec![
             "different function `auth.uid`",
+            "different function `kit.get_storage_filename_as_uuid`",
             "different the default of `public.tickets.priority`",
             "different the grant to `service_role` on table `public.accounts`",
             "missing index `ix_tickets_account_id` on `public.tickets`",
@@ -297,14 +299,17 @@ fn diff_reports_deliberate_drift_and_sql_repairs_it() {
         "{report}"
     );
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("drift: 2 missing, 1 unexpected, 3 different"));
+        .contains("drift: 2 missing, 1 unexpected, 4 different"));
 
     // --sql repairs exactly that.
     let out = diff(pg, &project, &live.url, &["--sql"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let script = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
-        script.contains("DROP TABLE storage.scratchpad;"),
+        script.contains("DROP TABLE storage.scratchpad;")
+            && script.contains(
+                "REVOKE EXECUTE ON FUNCTION kit.get_storage_filename_as_uuid(text) FROM PUBLIC;"
+            ),
         "{script}"
     );
     assert!(!script.contains("platform_audit"), "{script}");
