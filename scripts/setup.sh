@@ -2,7 +2,8 @@
 # Idempotent setup of the tools schemac's tests need on Debian 12 (Rust is
 # assumed to be installed already): PostgreSQL 15 server + client binaries
 # (the tests start their own throwaway cluster from
-# /usr/lib/postgresql/15/bin), libclang for pg_query's bindgen, Node.js/npm,
+# /usr/lib/postgresql/15/bin), the plpgsql_check extension (`schemac verify`
+# checks PL/pgSQL bodies with it), libclang for pg_query's bindgen, Node.js/npm,
 # and dbmate 2.36.0 from npm.
 #
 # Runs as root, or as a user with sudo. Installs only what is missing, so a
@@ -23,7 +24,7 @@ is_installed() {
 }
 
 missing=()
-for pkg in postgresql-15 postgresql-client-15 libclang-dev clang; do
+for pkg in postgresql-15 postgresql-client-15 postgresql-15-plpgsql-check libclang-dev clang; do
   is_installed "$pkg" || missing+=("$pkg")
 done
 # Node.js may come from elsewhere (e.g. NodeSource, whose nodejs bundles npm

@@ -1,15 +1,17 @@
 //! The command line: thin commands over the library, one file each. Exit codes: 0 clean,
-//! 1 stale files (check), 2 errors in the specs or usage.
+//! 1 findings (stale files, drift, a failed verify), 2 errors in the specs, usage or connecting.
 
 mod check;
+mod diff;
 mod generate;
 mod lint;
 mod new;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::migration::CompileError;
@@ -59,6 +61,34 @@ pub enum Command {
         /// Lower-case letters, digits and `_`.
         name: String,
     },
+    /// Compare a live database with the specs (read-only); exit 1 on drift.
+    Diff {
+        #[command(flatten)]
+        live: LiveArgs,
+        /// Compare with the last layer instead of the version in dbmate's schema_migrations.
+        #[arg(long)]
+        latest: bool,
+        /// Print the statements that bring the database back to the specs instead of the report.
+        #[arg(long)]
+        sql: bool,
+    },
+    /// Apply, check, roll back and re-apply every migration on a scratch database.
+    Verify {
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+}
+
+/// Database options of the live commands.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// The database to inspect (only read; dbmate's URL forms, Unix sockets included).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A server where schemac may create and drop scratch databases, instead of starting a
+    /// throwaway cluster from the local PostgreSQL binaries.
+    #[arg(long, env = "SCHEMAC_DEV_URL", hide_env_values = true)]
+    pub dev_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -78,6 +108,10 @@ pub fn run(cli: Cli) -> ExitCode {
             deny_warnings,
         } => lint::run(&cli.project, cli.format, *rules, *deny_warnings),
         Command::New { name } => new::run(&cli.project, name),
+        Command::Diff { live, latest, sql } => {
+            diff::run(&cli.project, cli.format, live, *latest, *sql)
+        }
+        Command::Verify { live } => verify::run(&cli.project, cli.format, live),
     };
     match result {
         Ok(code) => code,

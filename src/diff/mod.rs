@@ -544,6 +544,12 @@ fn closure<'a>(
     out
 }
 
+/// The changes that create one object of a graph on its own (drift reports show them as the
+/// object's definition).
+pub fn creation(object: &Object) -> Vec<Change> {
+    changes::create(object)
+}
+
 /// The data the changes destroy.
 pub fn losses(changes: &[Change]) -> Vec<Loss> {
     let mut out = Vec::new();

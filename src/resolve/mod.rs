@@ -641,6 +641,10 @@ impl Resolver<'_> {
         ) {
             return;
         }
+        // Where the body starts, for findings about a line of it (`verify`'s plpgsql_check).
+        self.state
+            .origins
+            .insert(format!("function {key} body"), body_span.clone());
         if let Some(from) = &s.renamed_from {
             self.rename_function(from, &key);
         }
