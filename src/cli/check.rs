@@ -1,10 +1,13 @@
-//! `schemac check`: compile in memory and compare with generated/; writes nothing.
+//! `schemac check`: compile in memory and compare with generated/ and its lock; writes
+//! nothing. Exit 1 with a diff and one line (or diagnostic) per finding.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::Format;
-use crate::migration::{self, Staleness};
+use crate::findings::{Blocks, Finding};
+use crate::integrity;
+use crate::migration;
 
 pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let (project, files) = match migration::compile_dir(root) {
@@ -19,49 +22,33 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
         }
     };
     let generated = &project.config.generated;
-    let stale = migration::stale_files(&project.generated_dir(), &files);
+    // The stages of `check`, each adding findings: the integrity of generated/ (files,
+    // lock, release marks, version order). A lint stage adds its findings here.
+    let findings: Vec<Finding> = integrity::analyze(&project, &files).findings;
+    let count = files.len() + 1; // and the lock
     if format == Format::Json {
-        let findings: Vec<serde_json::Value> = stale
-            .iter()
-            .map(|s| {
-                let (kind, path) = match s {
-                    Staleness::Missing { path, .. } => ("missing", path),
-                    Staleness::Changed { path, .. } => ("stale", path),
-                    Staleness::Extra { path, .. } => ("extra", path),
-                };
-                serde_json::json!({
-                    "kind": kind,
-                    "path": format!("{generated}/{path}"),
-                    "diff": migration::unified_diff(generated, s),
-                })
-            })
-            .collect();
         println!(
             "{}",
-            serde_json::json!({ "ok": stale.is_empty(), "files": files.len(), "findings": findings })
+            serde_json::json!({ "ok": findings.is_empty(), "files": count, "findings": super::findings::json(&findings) })
         );
-        return Ok(ExitCode::from(u8::from(!stale.is_empty())));
+        return Ok(ExitCode::from(u8::from(!findings.is_empty())));
     }
-    if stale.is_empty() {
-        println!("{generated}/ is current ({} files)", files.len());
+    if findings.is_empty() {
+        println!("{generated}/ is current ({count} files)");
         return Ok(ExitCode::SUCCESS);
     }
-    for s in &stale {
-        print!("{}", migration::unified_diff(generated, s));
+    super::findings::print_text(root, &project, &findings);
+    let generate_fixes = findings.iter().all(|f| f.blocks == Blocks::Never);
+    if generate_fixes {
+        eprintln!(
+            "{} generated file(s) are not current; run `schemac generate` and commit the result",
+            findings.len()
+        );
+    } else {
+        eprintln!(
+            "{} finding(s) in {generated}/; each says above what resolves it",
+            findings.len()
+        );
     }
-    for s in &stale {
-        let line = match s {
-            Staleness::Missing { path, .. } => format!("missing: {generated}/{path}"),
-            Staleness::Changed { path, .. } => format!("stale:   {generated}/{path}"),
-            Staleness::Extra { path, .. } => {
-                format!("extra:   {generated}/{path} (no layer produces it)")
-            }
-        };
-        eprintln!("{line}");
-    }
-    eprintln!(
-        "{} generated file(s) are not current; run `schemac generate` and commit the result",
-        stale.len()
-    );
     Ok(ExitCode::from(1))
 }
