@@ -8,15 +8,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 pub use serde_saphyr::Spanned;
 
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Span};
 
+/// A value with its position. `Spanned` has no `JsonSchema` (it is serde-saphyr's), so every
+/// spanned field names its plain type for the schema with `#[schemars(with = "...")]`; a new
+/// spanned field without it does not compile, so the schema cannot fall behind the types.
 type S<T> = Spanned<T>;
 
 /// One layer file: `specs/<version>_<name>.yaml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     pub description: Option<String>,
@@ -46,53 +50,68 @@ pub struct LayerSpec {
     /// Objects whose data this layer may destroy (dropped tables and columns, narrowing type
     /// changes, removed enum values); anything else that loses data is an error.
     #[serde(default)]
+    #[schemars(with = "Vec<DataLossSpec>")]
     pub accept_data_loss: Vec<S<DataLossSpec>>,
     /// Lint findings silenced on purpose, each for one rule and one object, with a reason.
     #[serde(default)]
+    #[schemars(with = "Vec<LintAllowSpec>")]
     pub lint_allow: Vec<S<LintAllowSpec>>,
 }
 
 /// `lint_allow` entry: `{rule: L111, object: app.items, reason: ...}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintAllowSpec {
+    /// A rule code (`schemac lint --rules`).
+    #[schemars(with = "String")]
     pub rule: S<String>,
     /// The object the finding names: `app.items` (a table, or one of its policies), `app.f`,
     /// a role or a schema.
+    #[schemars(with = "String")]
     pub object: S<String>,
+    /// Why the finding does not apply.
+    #[schemars(with = "String")]
     pub reason: S<String>,
 }
 
 /// One acknowledgement of data loss: exactly one of `table`, `column`, `enum_value`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataLossSpec {
+    #[schemars(with = "Option<String>")]
     pub table: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub column: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub enum_value: Option<S<String>>,
     /// For a removed enum value: the value rows holding it get instead.
+    #[schemars(with = "Option<String>")]
     pub replace_with: Option<S<String>>,
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub query: S<String>,
     #[serde(default)]
     pub security_invoker: bool,
     #[serde(default)]
     pub security_barrier: bool,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
     #[serde(default)]
     pub grants: Vec<GrantSpec>,
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(default)]
     pub login: bool,
@@ -105,8 +124,10 @@ pub struct RoleSpec {
     #[serde(default)]
     pub createrole: bool,
     pub connection_limit: Option<i32>,
+    #[schemars(with = "Option<String>")]
     pub password_env: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub member_of: Vec<S<String>>,
     pub comment: Option<String>,
 }
@@ -115,19 +136,24 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantSpec {
+    #[schemars(with = "Vec<String>")]
     pub to: Vec<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub privileges: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub columns: Vec<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "Option<String>")]
     pub owner: Option<S<String>>,
     #[serde(default)]
     pub revoke_public: bool,
@@ -136,30 +162,38 @@ pub struct SchemaSpec {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "Option<String>")]
     pub schema: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnumSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "Vec<String>")]
     pub values: Vec<S<String>>,
     /// Values renamed since the previous layer: `{old: new}`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub rename_values: BTreeMap<String, S<String>>,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SequenceSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
     pub data_type: Option<S<String>>,
     pub start: Option<i64>,
     pub increment: Option<i64>,
@@ -168,15 +202,18 @@ pub struct SequenceSpec {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(default)]
     pub patch: bool,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
     #[serde(default)]
     pub columns: Vec<ColumnSpec>,
+    #[schemars(with = "Option<PrimaryKeySpec>")]
     pub primary_key: Option<S<PrimaryKeySpec>>,
     #[serde(default)]
     pub unique: Vec<UniqueSpec>,
@@ -194,45 +231,59 @@ pub struct TableSpec {
     #[serde(default)]
     pub triggers: Vec<TriggerSpec>,
     pub comment: Option<String>,
+    #[schemars(with = "Option<TablePartsDrop>")]
     pub drop: Option<S<TablePartsDrop>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TablePartsDrop {
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub columns: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub unique: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub checks: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub foreign_keys: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub indexes: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub policies: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub triggers: Vec<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(rename = "type")]
+    #[schemars(with = "String")]
     pub data_type: S<String>,
     #[serde(default)]
     pub not_null: bool,
+    #[schemars(with = "Option<String>")]
     pub identity: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub default: Option<S<String>>,
     pub comment: Option<String>,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
     /// How existing values convert when the type changes (`USING`); defaults to a cast.
+    #[schemars(with = "Option<String>")]
     pub using: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum PrimaryKeySpec {
     Columns(Vec<String>),
@@ -242,44 +293,58 @@ pub enum PrimaryKeySpec {
     },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UniqueSpec {
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub columns: S<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub expr: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForeignKeySpec {
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub columns: S<Vec<String>>,
+    #[schemars(with = "String")]
     pub references: S<String>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub ref_columns: Option<S<Vec<String>>>,
+    #[schemars(with = "Option<String>")]
     pub on_delete: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub on_update: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndexSpec {
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub columns: S<Vec<String>>,
     #[serde(default)]
     pub unique: bool,
+    #[schemars(with = "Option<String>")]
     pub using: Option<S<String>>,
     #[serde(rename = "where")]
+    #[schemars(with = "Option<String>")]
     pub predicate: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RlsSpec {
     Enabled(bool),
@@ -291,47 +356,67 @@ pub enum RlsSpec {
     },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
     #[serde(rename = "as")]
+    #[schemars(with = "Option<String>")]
     pub kind: Option<S<String>>,
     #[serde(rename = "for")]
+    #[schemars(with = "Option<String>")]
     pub command: Option<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub to: Vec<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub using: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub with_check: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
+    #[schemars(with = "String")]
     pub timing: S<String>,
+    #[schemars(with = "Vec<String>")]
     pub events: Vec<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub for_each: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub when: Option<S<String>>,
+    #[schemars(with = "String")]
     pub function: S<String>,
     #[serde(default)]
     pub args: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
+    #[schemars(with = "String")]
     pub name: S<String>,
     #[serde(default)]
     pub args: Vec<ArgSpec>,
+    #[schemars(with = "ReturnsSpec")]
     pub returns: S<ReturnsSpec>,
+    #[schemars(with = "Option<String>")]
     pub language: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub volatility: Option<S<String>>,
     #[serde(default)]
     pub strict: bool,
+    #[schemars(with = "Option<String>")]
     pub security: Option<S<String>>,
+    #[schemars(with = "Option<Vec<String>>")]
     pub search_path: Option<Vec<S<String>>>,
+    #[schemars(with = "Option<String>")]
     pub owner: Option<S<String>>,
     #[serde(default)]
     pub revoke_public: bool,
@@ -340,21 +425,27 @@ pub struct FunctionSpec {
     pub comment: Option<String>,
     #[serde(default)]
     pub overload: bool,
+    #[schemars(with = "Option<String>")]
     pub renamed_from: Option<S<String>>,
+    #[schemars(with = "String")]
     pub body: S<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
     #[serde(rename = "type")]
+    #[schemars(with = "String")]
     pub data_type: S<String>,
+    #[schemars(with = "Option<String>")]
     pub default: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub mode: Option<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ReturnsSpec {
     Type(String),
@@ -362,7 +453,7 @@ pub enum ReturnsSpec {
     Table { table: Vec<ReturnColumnSpec> },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnColumnSpec {
     pub name: String,
@@ -370,26 +461,34 @@ pub struct ReturnColumnSpec {
     pub data_type: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultPrivilegeSpec {
+    #[schemars(with = "String")]
     pub for_role: S<String>,
+    #[schemars(with = "Option<String>")]
     pub in_schema: Option<S<String>>,
+    #[schemars(with = "String")]
     pub on: S<String>,
+    #[schemars(with = "Vec<String>")]
     pub to: Vec<S<String>>,
+    #[schemars(with = "Vec<String>")]
     pub privileges: Vec<S<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowsSpec {
+    #[schemars(with = "String")]
     pub table: S<String>,
+    #[schemars(with = "Vec<String>")]
     pub key: S<Vec<String>>,
+    #[schemars(with = "Vec<BTreeMap<String, Option<ScalarValue>>>")]
     pub values: Vec<S<BTreeMap<String, Option<ScalarValue>>>>,
 }
 
 /// A literal value in a row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ScalarValue {
     Bool(bool),
@@ -410,39 +509,51 @@ impl ScalarValue {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSqlSpec {
+    #[schemars(with = "String")]
     pub up: S<String>,
+    #[schemars(with = "String")]
     pub down: S<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropSpec {
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub roles: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub schemas: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub extensions: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub enums: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub sequences: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub tables: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub functions: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub views: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<DropDefaultPrivilegeSpec>")]
     pub default_privileges: Vec<S<DropDefaultPrivilegeSpec>>,
     #[serde(default)]
+    #[schemars(with = "Vec<DropRowSpec>")]
     pub rows: Vec<S<DropRowSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropDefaultPrivilegeSpec {
     pub for_role: String,
@@ -451,7 +562,7 @@ pub struct DropDefaultPrivilegeSpec {
     pub to: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DropRowSpec {
     pub table: String,
@@ -459,9 +570,13 @@ pub struct DropRowSpec {
 }
 
 /// `schemac.yaml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSpec {
+    /// The project's name: names release bundles (`<name>-<version>.tar.gz`) and goes into
+    /// their manifest. Letters, digits, `.`, `_` and `-`.
+    #[schemars(with = "Option<String>")]
+    pub name: Option<S<String>>,
     #[serde(default = "default_specs")]
     pub specs: String,
     #[serde(default = "default_generated")]
@@ -469,18 +584,22 @@ pub struct ProjectSpec {
     #[serde(default = "default_templates")]
     pub templates: String,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub external_roles: Vec<S<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub external_schemas: Vec<S<String>>,
     /// The role that runs the migrations. Default privileges `for_role` it reach the objects
     /// the migrations create, and become part of their expected grants.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub migrator: Option<S<String>>,
 }
 
 impl Default for ProjectSpec {
     fn default() -> Self {
         ProjectSpec {
+            name: None,
             specs: default_specs(),
             generated: default_generated(),
             templates: default_templates(),

@@ -85,7 +85,7 @@ fn generate_is_deterministic_and_idempotent() {
         assert!(text(&out.stdout).contains("wrote generated/migrations/20250101000400_rbac.sql"));
     }
     let first = read_tree(&a.path().join("generated"));
-    assert_eq!(first.len(), 5);
+    assert_eq!(first.len(), 6, "4 migrations, schema.sql and schemac.lock");
     assert_eq!(
         first,
         read_tree(&b_project.join("generated")),
@@ -164,8 +164,11 @@ fn check_reports_missing_and_extra_files() {
     let out = schemac(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
+    // The lock shows schemac wrote it: a deletion, not a layer still to generate.
     assert!(
-        stderr.contains("missing: generated/migrations/20250101000100_roles.sql"),
+        stderr.contains(
+            "generated/migrations/20250101000100_roles.sql:1:1: error[E304]: generated file was deleted"
+        ),
         "{stderr}"
     );
     assert!(

@@ -51,13 +51,22 @@ fn example_generated_files_are_current() {
         let dir = example_dir(name);
         let (project, files) = schemac::migration::compile_dir(&dir)
             .unwrap_or_else(|f| panic!("examples/{name} does not compile:\n{}", failure_text(&f)));
-        let stale = schemac::migration::stale_files(&project.generated_dir(), &files);
-        let diffs: String = stale
+        // What `schemac check` compares: every file, and the lock (checksums, release marks).
+        let findings = schemac::integrity::analyze(&project, &files).findings;
+        let diffs: String = findings
             .iter()
-            .map(|s| schemac::migration::unified_diff(&project.config.generated, s))
+            .map(|f| {
+                format!(
+                    "{} {}: {}\n{}",
+                    f.kind,
+                    f.path,
+                    f.diagnostic.message,
+                    f.diff.as_deref().unwrap_or("")
+                )
+            })
             .collect();
         assert!(
-            stale.is_empty(),
+            findings.is_empty(),
             "examples/{name}/generated is not current (run `cargo run -- -p examples/{name} generate`):\n{diffs}"
         );
         assert!(

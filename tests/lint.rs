@@ -84,6 +84,26 @@ fn a_bad_project_fails_lint_and_check_with_positions() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("error[L101]"));
 
+    // `release` and `bundle` refuse a project with lint errors, even when generated/ is current.
+    assert_eq!(schemac(dir.path(), &["generate"]).status.code(), Some(0));
+    let out = schemac(dir.path(), &["bundle", "--out", "dist", "--name", "bad"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("lint errors: no bundle was written"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !dir.path().join("dist").exists()
+            || std::fs::read_dir(dir.path().join("dist"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+    let out = schemac(dir.path(), &["release"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("lint errors: nothing was released"));
+
     // JSON: one object with the findings.
     let out = schemac(dir.path(), &["--format", "json", "lint"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

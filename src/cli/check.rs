@@ -1,11 +1,14 @@
-//! `schemac check`: compile in memory, compare with generated/ and run the lint rules; writes
-//! nothing. Exit 1 when a file is stale or a lint finding is an error.
+//! `schemac check`: compile in memory, compare with generated/ and its lock, and run the lint
+//! rules; writes nothing. Exit 1 with a diff and one line (or diagnostic) per integrity
+//! finding, or when a lint finding is an error (lint warnings are shown only).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::Format;
-use crate::migration::{self, Staleness};
+use crate::findings::{Blocks, Finding};
+use crate::integrity;
+use crate::migration;
 
 pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let (project, files) = match migration::compile_dir(root) {
@@ -20,34 +23,22 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
         }
     };
     let generated = &project.config.generated;
-    let stale = migration::stale_files(&project.generated_dir(), &files);
+    // The stages of `check`: the integrity of generated/ (files, lock, release marks, version
+    // order), then the lint rules over the states and the planned changes.
+    let findings: Vec<Finding> = integrity::analyze(&project, &files).findings;
     let lint = match super::lint::lint_project(&project) {
         Ok(r) => r,
         Err(e) => return Ok(super::report(root, Some(&project), &e, format)),
     };
-    let failed = !stale.is_empty() || lint.errors() > 0;
+    let failed = !findings.is_empty() || lint.errors() > 0;
+    let count = files.len() + 1; // and the lock
     if format == Format::Json {
-        let findings: Vec<serde_json::Value> = stale
-            .iter()
-            .map(|s| {
-                let (kind, path) = match s {
-                    Staleness::Missing { path, .. } => ("missing", path),
-                    Staleness::Changed { path, .. } => ("stale", path),
-                    Staleness::Extra { path, .. } => ("extra", path),
-                };
-                serde_json::json!({
-                    "kind": kind,
-                    "path": format!("{generated}/{path}"),
-                    "diff": migration::unified_diff(generated, s),
-                })
-            })
-            .collect();
         println!(
             "{}",
             serde_json::json!({
                 "ok": !failed,
-                "files": files.len(),
-                "findings": findings,
+                "files": count,
+                "findings": super::findings::json(&findings),
                 "lint": super::lint::json(&lint),
             })
         );
@@ -56,26 +47,22 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     if !lint.findings.is_empty() {
         super::lint::print(root, &project, &lint, format);
     }
-    if stale.is_empty() {
-        println!("{generated}/ is current ({} files)", files.len());
+    if findings.is_empty() {
+        println!("{generated}/ is current ({count} files)");
         return Ok(ExitCode::from(u8::from(failed)));
     }
-    for s in &stale {
-        print!("{}", migration::unified_diff(generated, s));
+    super::findings::print_text(root, &project, &findings);
+    let generate_fixes = findings.iter().all(|f| f.blocks == Blocks::Never);
+    if generate_fixes {
+        eprintln!(
+            "{} generated file(s) are not current; run `schemac generate` and commit the result",
+            findings.len()
+        );
+    } else {
+        eprintln!(
+            "{} finding(s) in {generated}/; each says above what resolves it",
+            findings.len()
+        );
     }
-    for s in &stale {
-        let line = match s {
-            Staleness::Missing { path, .. } => format!("missing: {generated}/{path}"),
-            Staleness::Changed { path, .. } => format!("stale:   {generated}/{path}"),
-            Staleness::Extra { path, .. } => {
-                format!("extra:   {generated}/{path} (no layer produces it)")
-            }
-        };
-        eprintln!("{line}");
-    }
-    eprintln!(
-        "{} generated file(s) are not current; run `schemac generate` and commit the result",
-        stale.len()
-    );
     Ok(ExitCode::from(1))
 }

@@ -122,3 +122,29 @@ fn annotation(root: &Path, d: &Diagnostic) -> String {
     }
     format!("::{level} {}::{}", props.join(","), escape(&message))
 }
+
+/// For `release` and `bundle`: lint the project and, when a finding is an error, print the
+/// report and the refusal (`what_not`, e.g. "nothing was released") and give exit 1.
+pub fn refuse_on_errors(
+    root: &Path,
+    project: &Project,
+    format: Format,
+    what_not: &str,
+) -> Option<ExitCode> {
+    let report = match lint_project(project) {
+        Ok(r) => r,
+        Err(e) => return Some(super::report(root, Some(project), &e, format)),
+    };
+    if report.errors() == 0 {
+        return None;
+    }
+    if format == Format::Json {
+        let mut v = json(&report);
+        v["refused"] = serde_json::Value::String(what_not.to_string());
+        println!("{v}");
+    } else {
+        print(root, project, &report, format);
+        eprintln!("lint errors: {what_not}");
+    }
+    Some(ExitCode::from(1))
+}

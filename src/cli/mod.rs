@@ -1,11 +1,19 @@
 //! The command line: thin commands over the library, one file each. Exit codes: 0 clean,
-//! 1 findings (stale files, drift, a failed verify), 2 errors in the specs, usage or connecting.
+//! 1 findings (stale or tampered generated files, released migrations that would change,
+//! lint errors, drift, a failed verify; `generate`/`release`/`bundle` refusing), 2 errors in
+//! the specs, usage or connecting.
 
+mod bundle;
 mod check;
 mod diff;
+mod findings;
 mod generate;
+mod init;
 mod lint;
 mod new;
+mod release;
+mod roles;
+mod schema;
 mod verify;
 
 use std::path::PathBuf;
@@ -43,8 +51,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile every layer into generated/migrations and generated/schema.sql.
-    Generate,
+    /// Compile every layer into generated/migrations, generated/schema.sql and the lock.
+    Generate {
+        /// Overwrite hand-edited generated files, write deleted ones again and remove renamed
+        /// copies (never a released migration's SQL, never a file schemac did not write).
+        #[arg(long)]
+        force: bool,
+    },
     /// Compile in memory and compare with generated/; exit 1 with a diff when stale.
     Check,
     /// Run the security and migration-safety rules (also part of `check`); exit 1 on errors.
@@ -77,6 +90,41 @@ pub enum Command {
         #[command(flatten)]
         live: LiveArgs,
     },
+    /// Mark migrations released in generated/schemac.lock: their SQL may never change again.
+    Release {
+        /// The last version to release (default: the latest).
+        #[arg(long, value_name = "VERSION")]
+        through: Option<String>,
+    },
+    /// Write DIR/<name>-<version>.tar.gz (migrations, schema.sql, manifest.json) and mark
+    /// every migration released.
+    Bundle {
+        /// The folder for the archive (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The project name (default: `name` in schemac.yaml).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Deploy-time role commands.
+    Roles {
+        #[command(subcommand)]
+        command: RolesCommand,
+    },
+    /// Print the JSON Schema of layer files (or of schemac.yaml) for YAML editors.
+    Schema {
+        /// The schema of schemac.yaml instead of a layer's.
+        #[arg(long)]
+        config: bool,
+    },
+    /// Create a new project (schemac.yaml, a first layer, editor schemas, generated/).
+    Init {
+        /// The project folder (default: --project, i.e. the current folder).
+        dir: Option<PathBuf>,
+        /// The project name (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Database options of the live commands.
@@ -91,6 +139,23 @@ pub struct LiveArgs {
     pub dev_url: Option<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RolesCommand {
+    /// Set the passwords of the declared LOGIN roles from the environment variables their
+    /// specs name (`password_env`); with any variable missing, change nothing.
+    Sync {
+        /// The database (dbmate's `?socket=/dir` form works too).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+        /// Allow a TCP connection to a host other than localhost (there is no TLS).
+        #[arg(long)]
+        allow_unencrypted: bool,
+        /// Check the variables and list the roles, without connecting.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -101,7 +166,7 @@ pub enum Format {
 
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
-        Command::Generate => generate::run(&cli.project, cli.format),
+        Command::Generate { force } => generate::run(&cli.project, cli.format, *force),
         Command::Check => check::run(&cli.project, cli.format),
         Command::Lint {
             rules,
@@ -112,6 +177,32 @@ pub fn run(cli: Cli) -> ExitCode {
             diff::run(&cli.project, cli.format, live, *latest, *sql)
         }
         Command::Verify { live } => verify::run(&cli.project, cli.format, live),
+        Command::Release { through } => release::run(&cli.project, cli.format, through.as_deref()),
+        Command::Bundle { out, name } => {
+            bundle::run(&cli.project, cli.format, out, name.as_deref())
+        }
+        Command::Roles {
+            command:
+                RolesCommand::Sync {
+                    database_url,
+                    allow_unencrypted,
+                    dry_run,
+                },
+        } => roles::sync(
+            &cli.project,
+            cli.format,
+            &roles::SyncArgs {
+                database_url: database_url.as_deref(),
+                allow_unencrypted: *allow_unencrypted,
+                dry_run: *dry_run,
+            },
+        ),
+        Command::Schema { config } => schema::run(*config),
+        Command::Init { dir, name } => init::run(
+            dir.as_ref().unwrap_or(&cli.project),
+            name.as_deref(),
+            cli.format,
+        ),
     };
     match result {
         Ok(code) => code,
@@ -161,6 +252,39 @@ fn report(
             );
         }
         CompileError::Render(e) => eprintln!("error: {e}"),
+    }
+    ExitCode::from(2)
+}
+
+/// Findings that keep a command from going ahead: printed, then exit 1.
+fn refuse(
+    root: &std::path::Path,
+    project: &Project,
+    findings: &[crate::findings::Finding],
+    format: Format,
+    what: &str,
+) -> ExitCode {
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({ "ok": false, "findings": findings::json(findings) })
+        );
+    } else {
+        findings::print_text(root, project, findings);
+        eprintln!(
+            "{what}: {}/ must be current first (`schemac check` is clean; see above)",
+            project.config.generated
+        );
+    }
+    ExitCode::from(1)
+}
+
+/// A usage error (bad argument, missing setting): one line, exit 2.
+fn usage_error(format: Format, message: &str) -> ExitCode {
+    if format == Format::Json {
+        println!("{}", serde_json::json!({ "ok": false, "error": message }));
+    } else {
+        eprintln!("error: {message}");
     }
     ExitCode::from(2)
 }

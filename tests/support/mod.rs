@@ -265,6 +265,46 @@ createrole=%s connlimit=%s superuser=%s replication=%s config=%s', \
         }
     }
 
+    /// Make the throwaway cluster require a password (SCRAM) for `role` on its socket: a
+    /// line for that role alone goes first in `pg_hba.conf`, then the configuration is
+    /// reloaded. Returns false in `DATABASE_URL` mode (that server's rules are left alone).
+    pub fn require_password_for(&self, role: &str) -> bool {
+        if self.cluster.is_none() {
+            return false;
+        }
+        let path = self
+            .psql(&self.admin_url, "SHOW hba_file")
+            .unwrap_or_else(|e| panic!("SHOW hba_file: {e}"));
+        let old = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let line = format!("local all {} scram-sha-256\n", quote_ident(role));
+        std::fs::write(&path, line + &old).unwrap_or_else(|e| panic!("{path}: {e}"));
+        self.psql(&self.admin_url, "SELECT pg_reload_conf()")
+            .unwrap_or_else(|e| panic!("pg_reload_conf: {e}"));
+        true
+    }
+
+    /// URL of database `db` as `user` with `password` (same server and socket as the admin
+    /// URL).
+    pub fn url_as(&self, user: &str, password: &str, db: &str) -> String {
+        let admin = PgUrl::parse(&self.admin_url).expect("admin url parses");
+        let host = admin
+            .authority
+            .rsplit_once('@')
+            .map_or(admin.authority.as_str(), |(_, h)| h);
+        let mut s = format!(
+            "{}://{}:{}@{host}/{}",
+            admin.scheme,
+            pct_encode(user),
+            pct_encode(password),
+            pct_encode(db)
+        );
+        if let Some(q) = &admin.query {
+            s.push('?');
+            s.push_str(q);
+        }
+        s
+    }
+
     /// Path of a PostgreSQL client tool: from the server's bindir when
     /// known, else from `PATH`.
     fn tool(&self, name: &str) -> PathBuf {
