@@ -202,9 +202,11 @@ pub fn connect_options(url: &str) -> Result<(PgConnectOptions, Transport), SyncE
             if host.starts_with('/') {
                 Transport::Socket(PathBuf::from(host))
             } else if host == "localhost"
-                || host == "::1"
-                || host == "[::1]"
-                || host.starts_with("127.")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
             {
                 Transport::Loopback(host)
             } else {

@@ -375,13 +375,12 @@ fn start_cluster(major: Option<u32>) -> Result<ScratchServer, ScratchError> {
         std::process::id(),
         NEXT_ID.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::create_dir(&dir)
-        .map_err(|e| ScratchError::Start(format!("mkdir {}: {e}", dir.display())))?;
+    // Private (0700): the cluster trusts every connection on its socket.
+    private_dir(&dir)?;
     let data = dir.join("data");
     let sock = dir.join("sock");
     let log = dir.join("log");
-    std::fs::create_dir(&sock)
-        .map_err(|e| ScratchError::Start(format!("mkdir {}: {e}", sock.display())))?;
+    private_dir(&sock)?;
     let pg_ctl = bindir.join("pg_ctl");
     let id = register(Cleanup::StopCluster {
         pg_ctl: pg_ctl.clone(),
@@ -429,7 +428,7 @@ fn start_cluster(major: Option<u32>) -> Result<ScratchServer, ScratchError> {
     )
     .map_err(ScratchError::Start)?;
     let opts = format!(
-        "-k {} -c listen_addresses='' -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+        "-k {} -c listen_addresses='' -c unix_socket_permissions=0700 -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
         sock.display()
     );
     run(
@@ -607,4 +606,14 @@ pub fn spec_roles(state: &Catalog) -> std::collections::BTreeMap<String, Role> {
             (k.clone(), r)
         })
         .collect()
+}
+
+/// A folder only its owner may enter (the scratch cluster's socket accepts anyone who can
+/// reach it, as superuser).
+fn private_dir(path: &Path) -> Result<(), ScratchError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| ScratchError::Start(format!("mkdir {}: {e}", path.display())))
 }

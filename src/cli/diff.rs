@@ -19,6 +19,19 @@ pub fn run(
     latest: bool,
     sql: bool,
 ) -> anyhow::Result<ExitCode> {
+    let result = run_diff(root, format, args, latest, sql);
+    // A Ctrl-C during the run: let its cleanup finish (it exits 130).
+    crate::scratch::wait_if_interrupted();
+    result
+}
+
+fn run_diff(
+    root: &Path,
+    format: Format,
+    args: &LiveArgs,
+    latest: bool,
+    sql: bool,
+) -> anyhow::Result<ExitCode> {
     let Some(database_url) = args.database_url.as_deref() else {
         anyhow::bail!("no database: pass --database-url URL or set DATABASE_URL");
     };

@@ -228,13 +228,17 @@ pub fn forget_runner_owner(cat: &mut Catalog, runner: &str, spec: &Catalog) {
             s.owner = None;
         }
     }
-    let declared: BTreeMap<&QName, Option<&str>> = spec
+    // By name and argument types: overloads may have different owners.
+    let declared: BTreeMap<(&QName, Vec<String>), Option<&str>> = spec
         .functions
         .values()
-        .map(|f| (&f.name, f.owner.as_deref()))
+        .map(|f| ((&f.name, f.identity_types()), f.owner.as_deref()))
         .collect();
     for f in cat.functions.values_mut() {
-        let d = declared.get(&f.name).copied().flatten();
+        let d = declared
+            .get(&(&f.name, f.identity_types()))
+            .copied()
+            .flatten();
         if f.owner.as_deref() == Some(runner) && d != Some(runner) {
             f.owner = None;
         }

@@ -227,15 +227,18 @@ pub fn lint(project: &Project, folded: &Folded) -> Result<Report, Diagnostics> {
         };
         (rule.check)(&ctx, &mut f);
         for (object, d) in f.out {
-            match allows
+            // Every matching entry counts as used (one may be repeated in a later layer).
+            let matching: Vec<usize> = allows
                 .iter()
-                .position(|(code, o, _)| *code == rule.code && *o == object)
-            {
-                Some(i) => {
-                    used.insert(i);
-                    report.silenced += 1;
-                }
-                None => report.findings.push(d),
+                .enumerate()
+                .filter(|(_, (code, o, _))| *code == rule.code && *o == object)
+                .map(|(i, _)| i)
+                .collect();
+            if matching.is_empty() {
+                report.findings.push(d);
+            } else {
+                used.extend(matching);
+                report.silenced += 1;
             }
         }
     }
