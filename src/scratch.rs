@@ -427,8 +427,12 @@ fn start_cluster(major: Option<u32>) -> Result<ScratchServer, ScratchError> {
         "initdb",
     )
     .map_err(ScratchError::Start)?;
+    // The expected state is built in one transaction, which locks every relation of it:
+    // thousands of tables need more than the default lock table (64 locks per connection,
+    // about 6,400 in all). schemac needs few connections; 2,048 locks for each of the
+    // server's processes hold a state of about 10,000 tables.
     let opts = format!(
-        "-k {} -c listen_addresses='' -c unix_socket_permissions=0700 -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+        "-k {} -c listen_addresses='' -c unix_socket_permissions=0700 -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=20 -c max_locks_per_transaction=2048",
         sock.display()
     );
     run(
