@@ -421,7 +421,8 @@ mod tests {
             },
         );
         for t in tables {
-            c.tables.insert(t.name.clone(), t.clone());
+            c.tables
+                .insert(t.name.clone(), std::sync::Arc::new(t.clone()));
         }
         c
     }

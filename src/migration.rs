@@ -34,11 +34,20 @@ impl From<Diagnostics> for CompileError {
     }
 }
 
+/// A compiled project: its states, what each layer changes, and the files it generates.
+pub struct Compiled {
+    pub folded: Folded,
+    /// Each layer's up changes, as planned before rendering (the lint rules read them).
+    pub ups: Vec<Vec<diff::Change>>,
+    pub files: Vec<GeneratedFile>,
+}
+
 /// The whole pipeline for a loaded project: fold, diff each layer both ways, render, frame.
-pub fn compile(project: &Project) -> Result<Vec<GeneratedFile>, CompileError> {
+pub fn compile(project: &Project) -> Result<Compiled, CompileError> {
     let folded = layers::fold(project)?;
     let renderer = Renderer::new(Some(&project.templates_dir()))?;
-    compile_folded(&folded, &renderer)
+    let Output { files, ups } = compile_folded(&folded, &renderer)?;
+    Ok(Compiled { folded, ups, files })
 }
 
 /// A failed compilation, with the project when it loaded (for source snippets).
@@ -49,7 +58,7 @@ pub struct CompileFailure {
 }
 
 /// Load and compile the project at `root`.
-pub fn compile_dir(root: &Path) -> Result<(Project, Vec<GeneratedFile>), Box<CompileFailure>> {
+pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailure>> {
     let project = spec::load_project(root).map_err(|d| {
         Box::new(CompileFailure {
             project: None,
@@ -65,11 +74,16 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Vec<GeneratedFile>), Box<Com
     }
 }
 
-pub fn compile_folded(
-    folded: &Folded,
-    renderer: &Renderer,
-) -> Result<Vec<GeneratedFile>, CompileError> {
+/// What the folded layers compile to.
+pub struct Output {
+    pub files: Vec<GeneratedFile>,
+    /// Each layer's up changes.
+    pub ups: Vec<Vec<diff::Change>>,
+}
+
+pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, CompileError> {
     let mut files = Vec::new();
+    let mut ups = Vec::new();
     let mut diags = Diagnostics::default();
     for (i, layer) in folded.layers.iter().enumerate() {
         let (before, after) = (&folded.states[i], &folded.states[i + 1]);
@@ -123,6 +137,7 @@ pub fn compile_folded(
             path: format!("migrations/{}_{}.sql", layer.version, layer.name),
             contents,
         });
+        ups.push(up_changes);
     }
     if diags.has_errors() {
         return Err(diags.into_result(()).unwrap_err().into());
@@ -131,7 +146,7 @@ pub fn compile_folded(
         path: "schema.sql".into(),
         contents: schema_file(folded, renderer)?,
     });
-    Ok(files)
+    Ok(Output { files, ups })
 }
 
 /// Every loss of data in a layer's up section must be acknowledged by the layer, and every

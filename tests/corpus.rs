@@ -31,7 +31,8 @@ fn compile(dir: &Path) -> (Vec<schemac::migration::GeneratedFile>, Vec<String>) 
         .collect();
     (
         schemac::migration::compile(&project)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", dir.display())),
+            .unwrap_or_else(|e| panic!("{}: {e:?}", dir.display()))
+            .files,
         roles,
     )
 }

@@ -49,8 +49,9 @@ fn project_roles(dir: &Path) -> Vec<String> {
 fn example_generated_files_are_current() {
     for name in EXAMPLES {
         let dir = example_dir(name);
-        let (project, files) = schemac::migration::compile_dir(&dir)
+        let (project, compiled) = schemac::migration::compile_dir(&dir)
             .unwrap_or_else(|f| panic!("examples/{name} does not compile:\n{}", failure_text(&f)));
+        let files = compiled.files;
         // What `schemac check` compares: every file, and the lock (checksums, release marks).
         let findings = schemac::integrity::analyze(&project, &files).findings;
         let diffs: String = findings

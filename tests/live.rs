@@ -76,7 +76,7 @@ fn migrations(project: &Path) -> tempfile::TempDir {
     let (_, files) = schemac::migration::compile_dir(project)
         .unwrap_or_else(|_| panic!("{} does not compile", project.display()));
     let dir = tempfile::tempdir().unwrap();
-    for f in files {
+    for f in files.files {
         if let Some(name) = f.path.strip_prefix("migrations/") {
             std::fs::write(dir.path().join(name), f.contents).unwrap();
         }
@@ -202,7 +202,7 @@ fn diff_finds_nothing_after_dbmate_up() {
             let schema_of = |i: usize| {
                 let mut c = folded.states[i].clone();
                 c.rows.clear();
-                c.origins.clear();
+                c.origins = Default::default();
                 c
             };
             let changes_schema = schema_of(n - 1) != schema_of(n);

@@ -2,16 +2,26 @@
 //! database) contains. Ordered maps keyed by identity keep every output deterministic; column
 //! order is kept as declared. Where each object was declared lives beside the model in
 //! [`Catalog::origins`], so two equal definitions compare equal wherever they came from.
+//!
+//! A project's states share what they have in common: tables, functions and views sit behind
+//! an [`Arc`], so the next state is a cheap copy of the previous one (a layer changes a few
+//! objects of thousands, through `Arc::make_mut`), an object no layer touched is the very
+//! same allocation in both states (`Arc::ptr_eq`: the differ skips it without comparing), and
+//! the declarations ([`Origins`]) are kept once per layer, not once per state.
 
+pub mod affected;
 pub mod ident;
+pub mod origins;
 pub mod transition;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use ident::{dollar_quote, quote_ident, quote_literal, QName};
+pub use origins::Origins;
 pub use transition::{Ack, Loss, Rename, Transition};
 
 use crate::diagnostic::Span;
@@ -23,13 +33,13 @@ pub struct Catalog {
     pub extensions: BTreeMap<String, Extension>,
     pub enums: BTreeMap<QName, Enum>,
     pub sequences: BTreeMap<QName, Sequence>,
-    pub tables: BTreeMap<QName, Table>,
-    pub functions: BTreeMap<FunctionKey, Function>,
-    pub views: BTreeMap<QName, View>,
+    pub tables: BTreeMap<QName, Arc<Table>>,
+    pub functions: BTreeMap<FunctionKey, Arc<Function>>,
+    pub views: BTreeMap<QName, Arc<View>>,
     pub default_privileges: BTreeMap<DefaultPrivilegeKey, DefaultPrivilege>,
     pub rows: BTreeMap<RowKey, Row>,
     /// Where each object was (last) declared; not part of equality of definitions.
-    pub origins: BTreeMap<String, Span>,
+    pub origins: Origins,
 }
 
 impl Catalog {

@@ -162,13 +162,15 @@ impl Rename {
         match self {
             Rename::Table { from, to } => {
                 if let Some(mut t) = cat.tables.remove(from) {
-                    t.name = to.clone();
+                    Arc::make_mut(&mut t).name = to.clone();
                     cat.tables.insert(to.clone(), t);
                 }
                 for t in cat.tables.values_mut() {
-                    for fk in &mut t.foreign_keys {
-                        if &fk.ref_table == from {
-                            fk.ref_table = to.clone();
+                    if t.foreign_keys.iter().any(|fk| &fk.ref_table == from) {
+                        for fk in &mut Arc::make_mut(t).foreign_keys {
+                            if &fk.ref_table == from {
+                                fk.ref_table = to.clone();
+                            }
                         }
                     }
                 }
@@ -186,7 +188,7 @@ impl Rename {
             }
             Rename::View { from, to } => {
                 if let Some(mut v) = cat.views.remove(from) {
-                    v.name = to.clone();
+                    Arc::make_mut(&mut v).name = to.clone();
                     cat.views.insert(to.clone(), v);
                 }
             }
@@ -199,13 +201,15 @@ impl Rename {
             }
             Rename::Function { from, to } => {
                 if let Some(mut f) = cat.functions.remove(from) {
-                    f.name = to.name.clone();
+                    Arc::make_mut(&mut f).name = to.name.clone();
                     cat.functions.insert(to.clone(), f);
                 }
                 for t in cat.tables.values_mut() {
-                    for tr in &mut t.triggers {
-                        if &tr.function == from {
-                            tr.function = to.clone();
+                    if t.triggers.iter().any(|tr| &tr.function == from) {
+                        for tr in &mut Arc::make_mut(t).triggers {
+                            if &tr.function == from {
+                                tr.function = to.clone();
+                            }
                         }
                     }
                 }
@@ -217,6 +221,7 @@ impl Rename {
                     }
                 };
                 if let Some(t) = cat.tables.get_mut(table) {
+                    let t = Arc::make_mut(t);
                     for c in &mut t.columns {
                         swap(&mut c.name);
                     }
@@ -234,9 +239,11 @@ impl Rename {
                     }
                 }
                 for t in cat.tables.values_mut() {
-                    for fk in &mut t.foreign_keys {
-                        if &fk.ref_table == table {
-                            fk.ref_columns.iter_mut().for_each(swap);
+                    if t.foreign_keys.iter().any(|fk| &fk.ref_table == table) {
+                        for fk in &mut Arc::make_mut(t).foreign_keys {
+                            if &fk.ref_table == table {
+                                fk.ref_columns.iter_mut().for_each(swap);
+                            }
                         }
                     }
                 }
@@ -271,7 +278,7 @@ impl Rename {
             }
             Rename::Policy { table, from, to } => {
                 if let Some(t) = cat.tables.get_mut(table) {
-                    for p in &mut t.policies {
+                    for p in &mut Arc::make_mut(t).policies {
                         if &p.name == from {
                             p.name.clone_from(to);
                         }
@@ -307,12 +314,24 @@ fn retype(cat: &mut Catalog, from: &QName, to: &QName) {
             t.user_type = Some(to.clone());
         }
     };
+    let uses = |t: &TypeRef| t.user_type.as_ref() == Some(from);
     for t in cat.tables.values_mut() {
-        for c in &mut t.columns {
-            fix(&mut c.data_type);
+        if t.columns.iter().any(|c| uses(&c.data_type)) {
+            for c in &mut Arc::make_mut(t).columns {
+                fix(&mut c.data_type);
+            }
         }
     }
     for f in cat.functions.values_mut() {
+        let returns = match &f.returns {
+            Returns::Type(t) | Returns::SetOf(t) => uses(t),
+            Returns::Table(cols) => cols.iter().any(|c| uses(&c.data_type)),
+            Returns::Trigger | Returns::Void => false,
+        };
+        if !returns && !f.args.iter().any(|a| uses(&a.data_type)) {
+            continue;
+        }
+        let f = Arc::make_mut(f);
         for a in &mut f.args {
             fix(&mut a.data_type);
         }

@@ -21,7 +21,7 @@ pub fn run(
     name: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let (project, files) = match migration::compile_dir(root) {
+    let (project, compiled) = match migration::compile_dir(root) {
         Ok(r) => r,
         Err(failure) => {
             return Ok(super::report(
@@ -32,7 +32,8 @@ pub fn run(
             ))
         }
     };
-    let mut analysis = integrity::analyze(&project, &files);
+    let files = &compiled.files;
+    let mut analysis = integrity::analyze(&project, files);
     if !analysis.findings.is_empty() {
         return Ok(super::refuse(
             root,
@@ -43,7 +44,7 @@ pub fn run(
         ));
     }
     if let Some(code) =
-        super::lint::refuse_on_errors(root, &project, format, "no bundle was written")
+        super::lint::refuse_on_errors(root, &project, &compiled, format, "no bundle was written")
     {
         return Ok(code);
     }
@@ -78,7 +79,7 @@ pub fn run(
             ),
         ));
     }
-    let built = bundle::build(&project, &files, &name)?;
+    let built = bundle::build(&project, files, &name)?;
     let target = out.join(&built.file_name);
     let shown = target.display().to_string();
     let sha = sha256_hex(&built.bytes);

@@ -11,7 +11,7 @@ use crate::integrity;
 use crate::migration;
 
 pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
-    let (project, files) = match migration::compile_dir(root) {
+    let (project, compiled) = match migration::compile_dir(root) {
         Ok(r) => r,
         Err(failure) => {
             return Ok(super::report(
@@ -25,10 +25,14 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let generated = &project.config.generated;
     // The stages of `check`: the integrity of generated/ (files, lock, release marks, version
     // order), then the lint rules over the states and the planned changes.
-    let findings: Vec<Finding> = integrity::analyze(&project, &files).findings;
-    let lint = match super::lint::lint_project(&project) {
+    let files = &compiled.files;
+    let findings: Vec<Finding> = integrity::analyze(&project, files).findings;
+    let lint = match crate::lint::lint(&project, &compiled.folded, &compiled.ups) {
         Ok(r) => r,
-        Err(e) => return Ok(super::report(root, Some(&project), &e, format)),
+        Err(d) => {
+            let e = migration::CompileError::Diagnostics(d);
+            return Ok(super::report(root, Some(&project), &e, format));
+        }
     };
     let failed = !findings.is_empty() || lint.errors() > 0;
     let count = files.len() + 1; // and the lock

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use super::{Format, LiveArgs};
 use crate::drift::{self, FindingKind, Style};
+use crate::layers::Folded;
 use crate::live::{self, DiffOptions, LiveError};
 use crate::render::Renderer;
 
@@ -38,8 +39,8 @@ fn run_diff(
     let Some((project, folded)) = load_folded(root, format)? else {
         return Ok(ExitCode::from(2));
     };
-    warn_if_stale(&project);
     let renderer = Renderer::new(Some(&project.templates_dir()))?;
+    warn_if_stale(&project, &folded, &renderer);
     let rt = crate::db::runtime().context("starting the async runtime")?;
     let opts = DiffOptions {
         database_url,
@@ -148,9 +149,9 @@ fn run_diff(
 
 /// The database was migrated from the files in generated/: say so when they are not what
 /// the specs give (the comparison uses the specs).
-fn warn_if_stale(project: &crate::spec::Project) {
-    if let Ok(files) = crate::migration::compile(project) {
-        let stale = crate::migration::stale_files(&project.generated_dir(), &files);
+fn warn_if_stale(project: &crate::spec::Project, folded: &Folded, renderer: &Renderer) {
+    if let Ok(out) = crate::migration::compile_folded(folded, renderer) {
+        let stale = crate::migration::stale_files(&project.generated_dir(), &out.files);
         if !stale.is_empty() {
             eprintln!(
                 "warning: {}/ is not current ({} file(s)); the database is compared with the specs, not with those files",

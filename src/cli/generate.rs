@@ -14,7 +14,7 @@ use crate::lock::LOCK_FILE;
 use crate::{integrity, migration};
 
 pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode> {
-    let (project, files) = match migration::compile_dir(root) {
+    let (project, compiled) = match migration::compile_dir(root) {
         Ok(r) => r,
         Err(failure) => {
             return Ok(super::report(
@@ -25,9 +25,10 @@ pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode>
             ))
         }
     };
+    let files = &compiled.files;
     let generated = &project.config.generated;
     let dir = project.generated_dir();
-    let analysis = integrity::analyze(&project, &files);
+    let analysis = integrity::analyze(&project, files);
     let blocking: Vec<_> = analysis.blocking(force).into_iter().cloned().collect();
     if !blocking.is_empty() {
         if format == Format::Json {
@@ -51,7 +52,7 @@ pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(1));
     }
 
-    let mut written = migration::write_all(&dir, &files)?;
+    let mut written = migration::write_all(&dir, files)?;
     let mut removed = Vec::new();
     for path in analysis.to_remove(force) {
         let full = dir.join(path);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::Format;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{self, Report, RULES};
-use crate::migration::CompileError;
+use crate::migration::{CompileError, Compiled};
 use crate::spec::{self, Project};
 
 pub fn run(
@@ -47,10 +47,11 @@ pub fn run(
     Ok(ExitCode::from(u8::from(failed)))
 }
 
-/// Fold the project and lint it.
+/// Fold the project, plan its layers and lint it.
 pub fn lint_project(project: &Project) -> Result<Report, CompileError> {
     let folded = crate::layers::fold(project)?;
-    Ok(lint::lint(project, &folded)?)
+    let ups = lint::plan(&folded)?;
+    Ok(lint::lint(project, &folded, &ups)?)
 }
 
 /// Print a report: diagnostics with snippets on stderr (text), one JSON object on stdout
@@ -123,17 +124,26 @@ fn annotation(root: &Path, d: &Diagnostic) -> String {
     format!("::{level} {}::{}", props.join(","), escape(&message))
 }
 
-/// For `release` and `bundle`: lint the project and, when a finding is an error, print the
-/// report and the refusal (`what_not`, e.g. "nothing was released") and give exit 1.
+/// For `release` and `bundle`: lint the compiled project and, when a finding is an error,
+/// print the report and the refusal (`what_not`, e.g. "nothing was released") and give
+/// exit 1.
 pub fn refuse_on_errors(
     root: &Path,
     project: &Project,
+    compiled: &Compiled,
     format: Format,
     what_not: &str,
 ) -> Option<ExitCode> {
-    let report = match lint_project(project) {
+    let report = match lint::lint(project, &compiled.folded, &compiled.ups) {
         Ok(r) => r,
-        Err(e) => return Some(super::report(root, Some(project), &e, format)),
+        Err(d) => {
+            return Some(super::report(
+                root,
+                Some(project),
+                &CompileError::Diagnostics(d),
+                format,
+            ))
+        }
     };
     if report.errors() == 0 {
         return None;

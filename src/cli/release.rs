@@ -13,7 +13,7 @@ use crate::lock::LOCK_FILE;
 use crate::{integrity, migration};
 
 pub fn run(root: &Path, format: Format, through: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (project, files) = match migration::compile_dir(root) {
+    let (project, compiled) = match migration::compile_dir(root) {
         Ok(r) => r,
         Err(failure) => {
             return Ok(super::report(
@@ -24,7 +24,8 @@ pub fn run(root: &Path, format: Format, through: Option<&str>) -> anyhow::Result
             ))
         }
     };
-    let mut analysis = integrity::analyze(&project, &files);
+    let files = &compiled.files;
+    let mut analysis = integrity::analyze(&project, files);
     if !analysis.findings.is_empty() {
         return Ok(super::refuse(
             root,
@@ -35,7 +36,7 @@ pub fn run(root: &Path, format: Format, through: Option<&str>) -> anyhow::Result
         ));
     }
     if let Some(code) =
-        super::lint::refuse_on_errors(root, &project, format, "nothing was released")
+        super::lint::refuse_on_errors(root, &project, &compiled, format, "nothing was released")
     {
         return Ok(code);
     }

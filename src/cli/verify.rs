@@ -74,7 +74,7 @@ fn run_verify(root: &Path, format: Format, args: &LiveArgs) -> anyhow::Result<Ex
     };
     let renderer = Renderer::new(Some(&project.templates_dir()))?;
     let files = match crate::migration::compile_folded(&folded, &renderer) {
-        Ok(f) => f,
+        Ok(out) => out.files,
         Err(e) => return Ok(super::report(root, Some(&project), &e, format)),
     };
     let migrations: Vec<dbmate::MigrationFile> = files

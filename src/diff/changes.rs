@@ -533,13 +533,14 @@ pub fn alter(
         (Object::View(a), Object::View(b)) if a.query == b.query => {
             Some(vec![Change::AlterView { view: b.clone() }])
         }
-        (Object::Table(a), Object::Table(b)) => alter_table(a, b, to.tables.get(&b.name), usings)
-            .map(|actions| {
+        (Object::Table(a), Object::Table(b)) => {
+            alter_table(a, b, to.tables.get(&b.name).map(|t| &**t), usings).map(|actions| {
                 vec![Change::AlterTable {
                     table: b.name.clone(),
                     actions,
                 }]
-            }),
+            })
+        }
         (Object::Function(a), Object::Function(b)) if a.replaceable_by(b) => {
             let target = function_target(b);
             let mut out = Vec::new();

@@ -446,7 +446,7 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for (key, f) in &cat.functions {
         let id = ObjectId::Function(key.clone());
-        let mut core = f.clone();
+        let mut core = Function::clone(f);
         core.grants.clear();
         core.comment = None;
         let mut n = node(Object::Function(core));
@@ -478,7 +478,7 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for v in cat.views.values() {
         let id = ObjectId::View(v.name.clone());
-        let mut core = v.clone();
+        let mut core = View::clone(v);
         core.grants.clear();
         core.comment = None;
         let mut n = node(Object::View(core));

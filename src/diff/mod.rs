@@ -13,6 +13,7 @@
 //!    that go away with their parent (a policy with its table) are not dropped separately.
 
 mod changes;
+mod focus;
 pub mod graph;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,11 +44,33 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
 }
 
 /// The ordered changes that turn `from` into `to` through `t`: renames first, then the
-/// difference between `from` (renamed) and `to`.
+/// difference between `from` (renamed) and `to`, computed on the part of both states that
+/// can differ (see [`focus`]).
 pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
-    let mut out = changes::renames(from, &t.renames);
     let renamed = transition::apply_all(&t.renames, from);
-    let from = &renamed;
+    let (narrow_from, narrow_to) = focus::narrow(&renamed, to);
+    let mut out = changes::renames(from, &t.renames);
+    out.extend(diff_states(&narrow_from, &narrow_to, t)?);
+    Ok(out)
+}
+
+/// [`diff_with`] on the whole states, without narrowing them first: the reference the
+/// narrowed diff must agree with (tests compare the two).
+#[doc(hidden)]
+pub fn diff_unfocused(
+    from: &Catalog,
+    to: &Catalog,
+    t: &Transition,
+) -> Result<Vec<Change>, Diagnostics> {
+    let renamed = transition::apply_all(&t.renames, from);
+    let mut out = changes::renames(from, &t.renames);
+    out.extend(diff_states(&renamed, to, t)?);
+    Ok(out)
+}
+
+/// The changes from `from` (already renamed) to `to`.
+fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
+    let mut out = Vec::new();
     let prev = graph::graph(from);
     let next = graph::graph(to);
     let mut status: BTreeMap<&ObjectId, Status> = BTreeMap::new();

@@ -12,6 +12,7 @@
 mod rows;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnection, PgRow};
@@ -240,7 +241,7 @@ pub fn forget_runner_owner(cat: &mut Catalog, runner: &str, spec: &Catalog) {
             .copied()
             .flatten();
         if f.owner.as_deref() == Some(runner) && d != Some(runner) {
-            f.owner = None;
+            Arc::make_mut(f).owner = None;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Rows of the introspection queries to the catalog model, one function per query.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use sqlx::postgres::PgRow;
 use sqlx::Row as _;
@@ -233,14 +234,14 @@ pub(super) fn relations(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
                 };
                 cat.views.insert(
                     name.clone(),
-                    View {
+                    Arc::new(View {
                         name,
                         query,
                         security_invoker: on("security_invoker"),
                         security_barrier: on("security_barrier"),
                         grants: object_grants,
                         comment,
-                    },
+                    }),
                 );
             }
             "S" => {
@@ -260,7 +261,7 @@ pub(super) fn relations(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
             _ => {
                 cat.tables.insert(
                     name.clone(),
-                    Table {
+                    Arc::new(Table {
                         name,
                         columns: Vec::new(),
                         primary_key: None,
@@ -274,7 +275,7 @@ pub(super) fn relations(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
                         grants: object_grants,
                         triggers: Vec::new(),
                         comment,
-                    },
+                    }),
                 );
             }
         }
@@ -284,7 +285,7 @@ pub(super) fn relations(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
 
 fn table_of<'c>(cat: &'c mut Catalog, r: &PgRow) -> Result<Option<&'c mut Table>, DbError> {
     let name = QName::new(get::<String>(r, "schema")?, get::<String>(r, "table_name")?);
-    Ok(cat.tables.get_mut(&name))
+    Ok(cat.tables.get_mut(&name).map(Arc::make_mut))
 }
 
 pub(super) fn columns(cat: &mut Catalog, rows: &[PgRow]) -> Result<(), DbError> {
@@ -329,6 +330,7 @@ pub(super) fn columns(cat: &mut Catalog, rows: &[PgRow]) -> Result<(), DbError> 
     }
     for ((table, grantee, privileges), cols) in column_grants {
         if let Some(t) = cat.tables.get_mut(&table) {
+            let t = Arc::make_mut(t);
             t.grants.push(Grant {
                 grantee,
                 privileges,
@@ -630,7 +632,7 @@ pub(super) fn functions(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
             name: f.name.clone(),
             overload: f.overload.then(|| f.identity_types()),
         };
-        cat.functions.insert(key, f);
+        cat.functions.insert(key, Arc::new(f));
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, out: &mut Findings) {
     for plan in &ctx.plans {
-        for loss in diff::losses(&plan.changes) {
+        for loss in diff::losses(plan.changes) {
             let object = match &loss {
                 Loss::Table { table } | Loss::Column { table, .. } => table.to_string(),
                 Loss::EnumValue { enum_name, .. } => enum_name.to_string(),

@@ -16,7 +16,7 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, out: &mut Findings) {
     for plan in &ctx.plans {
-        for c in &plan.changes {
+        for c in plan.changes {
             let Change::AlterTable { table, actions } = c else {
                 continue;
             };

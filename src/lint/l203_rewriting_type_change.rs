@@ -40,7 +40,7 @@ fn in_place(from: &str, to: &str) -> bool {
 
 fn check(ctx: &Ctx, out: &mut Findings) {
     for plan in &ctx.plans {
-        for c in &plan.changes {
+        for c in plan.changes {
             let Change::AlterTable { table, actions } = c else {
                 continue;
             };

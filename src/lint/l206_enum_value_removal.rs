@@ -15,7 +15,7 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, out: &mut Findings) {
     for plan in &ctx.plans {
-        for c in &plan.changes {
+        for c in plan.changes {
             let Change::RebuildEnum {
                 enum_type,
                 old_values,

@@ -76,7 +76,7 @@ pub struct Plan<'a> {
     pub layer: &'a Layer,
     pub before: &'a Catalog,
     pub after: &'a Catalog,
-    pub changes: Vec<Change>,
+    pub changes: &'a [Change],
 }
 
 impl Plan<'_> {
@@ -156,21 +156,39 @@ impl Report {
     }
 }
 
-/// Run every rule over a folded project. `lint_allow` entries that name an unknown rule or
-/// have no reason are errors (returned as diagnostics); entries that match no finding are
-/// reported as warnings (L001), so they do not outlive what they silence.
-pub fn lint(project: &Project, folded: &Folded) -> Result<Report, Diagnostics> {
-    let mut plans = Vec::new();
-    for (i, layer) in folded.layers.iter().enumerate() {
-        let (before, after) = (&folded.states[i], &folded.states[i + 1]);
-        let changes = diff::diff_with(before, after, &layer.transition)?;
-        plans.push(Plan {
+/// Each layer's up changes (what `lint` needs when the project was only folded).
+pub fn plan(folded: &Folded) -> Result<Vec<Vec<Change>>, Diagnostics> {
+    folded
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            diff::diff_with(&folded.states[i], &folded.states[i + 1], &layer.transition)
+        })
+        .collect()
+}
+
+/// Run every rule over a folded project and its layers' up changes (`ups`, one list per
+/// layer, from compiling or from [`plan`]). `lint_allow` entries that name an unknown rule
+/// or have no reason are errors (returned as diagnostics); entries that match no finding
+/// are reported as warnings (L001), so they do not outlive what they silence.
+pub fn lint(
+    project: &Project,
+    folded: &Folded,
+    ups: &[Vec<Change>],
+) -> Result<Report, Diagnostics> {
+    let plans = folded
+        .layers
+        .iter()
+        .zip(ups)
+        .enumerate()
+        .map(|(i, (layer, changes))| Plan {
             layer,
-            before,
-            after,
+            before: &folded.states[i],
+            after: &folded.states[i + 1],
             changes,
-        });
-    }
+        })
+        .collect();
     let ctx = Ctx {
         state: folded.last(),
         migrator: project.config.migrator.as_ref().map(|m| m.value.as_str()),
@@ -281,7 +299,8 @@ pub(crate) mod testing {
         }
         let project = crate::spec::load_project(dir.path()).expect("project loads");
         let folded = crate::layers::fold(&project).unwrap_or_else(|d| panic!("{d:?}"));
-        lint(&project, &folded).unwrap_or_else(|d| panic!("{d:?}"))
+        let ups = plan(&folded).unwrap_or_else(|d| panic!("{d:?}"));
+        lint(&project, &folded, &ups).unwrap_or_else(|d| panic!("{d:?}"))
     }
 
     /// The codes found, in order.

@@ -7,6 +7,7 @@
 
 use crate::catalog::transition::apply_all;
 use crate::catalog::*;
+use std::sync::Arc;
 
 use super::Resolver;
 
@@ -38,14 +39,20 @@ impl Resolver<'_> {
         };
         for (name, t) in &mut self.state.tables {
             if !before.tables.contains_key(name) {
-                add(&mut t.grants, applying("TABLES", Some(&name.schema)));
+                add(
+                    &mut Arc::make_mut(t).grants,
+                    applying("TABLES", Some(&name.schema)),
+                );
             }
         }
         for (name, v) in &mut self.state.views {
             // A view whose query changes is dropped and created again.
             let recreated = before.views.get(name).is_some_and(|b| b.query != v.query);
             if !before.views.contains_key(name) || recreated {
-                add(&mut v.grants, applying("TABLES", Some(&name.schema)));
+                add(
+                    &mut Arc::make_mut(v).grants,
+                    applying("TABLES", Some(&name.schema)),
+                );
             }
         }
         for (name, s) in &mut self.state.sequences {
@@ -64,7 +71,8 @@ impl Resolver<'_> {
                 .get(key)
                 .map_or(true, |b| !b.replaceable_by(f));
             if created {
-                add(&mut f.grants, applying("FUNCTIONS", Some(&f.name.schema)));
+                let grants = applying("FUNCTIONS", Some(&f.name.schema));
+                add(&mut Arc::make_mut(f).grants, grants);
             }
         }
         for (name, s) in &mut self.state.schemas {

@@ -94,7 +94,7 @@ pub fn apply_layer(
     let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
     r.accept_data_loss(&spec.accept_data_loss);
     r.default_grants(prev);
-    validate(&mut r.state, externals, &mut r.diags);
+    validate(prev, &mut r.state, externals, &mut r.diags);
     let Resolver {
         diags,
         state,
@@ -674,7 +674,7 @@ impl Resolver<'_> {
             );
             return;
         }
-        self.state.functions.insert(key, f);
+        self.state.functions.insert(key, Arc::new(f));
     }
 
     fn returns(&mut self, s: &Spanned<spec::ReturnsSpec>) -> Option<Returns> {

@@ -1,8 +1,9 @@
 //! PostgreSQL's own restrictions that a spec can break while every name resolves: reserved
 //! names, one namespace for relations per schema, identity and sequence types, and what
-//! triggers may do. Checked on the whole state after each layer, like `validate`.
+//! triggers may do. Checked on the whole state after each layer, like `validate` (and, like
+//! it, on the tables it names when the layer has no other errors).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::catalog::*;
 use crate::diagnostic::{Diagnostic, Span};
@@ -10,7 +11,23 @@ use crate::diagnostic::{Diagnostic, Span};
 /// The integer types identities and sequences accept.
 const SERIAL_TYPES: &[&str] = &["smallint", "integer", "bigint"];
 
-pub fn check(state: &Catalog, out: &mut Vec<Diagnostic>) {
+/// The tables of `state` named by `only`, or all of them, in name order.
+pub(super) fn tables<'a>(
+    state: &'a Catalog,
+    only: Option<&'a BTreeSet<&'a QName>>,
+) -> Box<dyn Iterator<Item = &'a Table> + 'a> {
+    match only {
+        None => Box::new(state.tables.values().map(|t| &**t)),
+        Some(names) => Box::new(
+            names
+                .iter()
+                .filter_map(|q| state.tables.get(*q))
+                .map(|t| &**t),
+        ),
+    }
+}
+
+pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Diagnostic>) {
     let at = |keys: &[String]| keys.iter().find_map(|k| state.origins.get(k).cloned());
     for r in state.roles.keys().filter(|r| r.starts_with("pg_")) {
         out.push(
@@ -36,7 +53,9 @@ pub fn check(state: &Catalog, out: &mut Vec<Diagnostic>) {
             .help("choose a name that does not start with `pg_`"),
         );
     }
-    relation_names(state, out, &at);
+    if only.map_or(true, |names| may_share_names(state, names)) {
+        relation_names(state, out, &at);
+    }
     for s in state.sequences.values() {
         if !SERIAL_TYPES.contains(&s.data_type.sql.as_str()) {
             out.push(
@@ -61,7 +80,7 @@ pub fn check(state: &Catalog, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for t in state.tables.values() {
+    for t in tables(state, only) {
         let tkey = format!("table {}", t.name);
         for c in &t.columns {
             if c.identity.is_some() && !SERIAL_TYPES.contains(&c.data_type.sql.as_str()) {
@@ -94,6 +113,56 @@ pub fn check(state: &Catalog, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// Whether a name of the tables `changed`, or of any view or sequence, may be used twice in
+/// its schema's relation namespace (every other name was unique in the previous state). A
+/// quick test over borrowed names; [`relation_names`] then finds and reports the clashes.
+fn may_share_names(state: &Catalog, changed: &BTreeSet<&QName>) -> bool {
+    let mut uses: HashMap<(&str, &str), u32> = HashMap::new();
+    for t in tables(state, Some(changed)) {
+        for name in table_relation_names(t) {
+            uses.insert((&t.name.schema, name), 0);
+        }
+    }
+    for q in state.views.keys().chain(state.sequences.keys()) {
+        uses.insert((&q.schema, &q.name), 0);
+    }
+    if uses.is_empty() {
+        return false;
+    }
+    fn seen_twice<'a>(
+        uses: &mut HashMap<(&'a str, &'a str), u32>,
+        key: (&'a str, &'a str),
+    ) -> bool {
+        uses.get_mut(&key).is_some_and(|n| {
+            *n += 1;
+            *n > 1
+        })
+    }
+    let mut clash = false;
+    for t in state.tables.values() {
+        for name in table_relation_names(t) {
+            clash |= seen_twice(&mut uses, (&t.name.schema, name));
+        }
+    }
+    for q in state.views.keys().chain(state.sequences.keys()) {
+        clash |= seen_twice(&mut uses, (&q.schema, &q.name));
+    }
+    clash
+}
+
+/// The names a table takes in its schema's relation namespace: its own, and those of its
+/// indexes (key constraints have one each).
+fn table_relation_names(t: &Table) -> impl Iterator<Item = &str> {
+    std::iter::once(t.name.name.as_str())
+        .chain(
+            t.primary_key
+                .iter()
+                .chain(&t.uniques)
+                .map(|k| k.name.as_str()),
+        )
+        .chain(t.indexes.iter().map(|i| i.name.as_str()))
 }
 
 /// Tables, views, sequences, indexes and the indexes behind primary keys and unique

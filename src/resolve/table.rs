@@ -4,6 +4,7 @@
 use crate::catalog::*;
 use crate::diagnostic::{suggest, Span};
 use crate::spec::{self, Spanned};
+use std::sync::Arc;
 
 use super::evolve::Named;
 use super::{upsert_by, Resolver};
@@ -38,7 +39,7 @@ impl Resolver<'_> {
         );
         let mut table = if s.patch {
             match self.state.tables.get(&name) {
-                Some(t) => t.clone(),
+                Some(t) => Table::clone(t),
                 None => {
                     let names: Vec<String> =
                         self.state.tables.keys().map(|k| k.to_string()).collect();
@@ -484,7 +485,7 @@ impl Resolver<'_> {
         if let Some(c) = &s.comment {
             table.comment = Some(c.clone());
         }
-        self.state.tables.insert(name, table);
+        self.state.tables.insert(name, Arc::new(table));
     }
 
     /// A constraint's explicit name, or PostgreSQL's default one, checked for length and

@@ -2,19 +2,31 @@
 //! schemas, tables, columns, types, functions), overload sets are unambiguous, and implied
 //! values are filled in (foreign keys referencing a primary key, NOT NULL of key columns).
 //! Objects declared by earlier layers are checked too: a drop can leave them dangling.
+//!
+//! The previous state was valid (folding stops at the first layer with errors), so a table
+//! the layer left alone can only have become invalid through something it references: of
+//! the tables, only those [`affected`] by the layer are checked, unless the layer already
+//! has errors (then all are, as before). Every other kind of object is checked whole.
 
 use crate::catalog::*;
 use crate::diagnostic::{did_you_mean, suggest, Diagnostic, Diagnostics, Span};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::{function_origin, Externals};
+use crate::catalog::affected::affected;
 
-pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
+pub fn validate(prev: &Catalog, state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     fill_implied(state);
     // A table whose columns all failed to resolve is already reported.
+    let earlier_errors = diags.has_errors();
+    let state = &*state;
+    let changed = (!earlier_errors).then(|| affected(prev, state).tables);
     let v = Validator {
         state,
         ext,
-        earlier_errors: diags.has_errors(),
+        earlier_errors,
+        tables: changed.as_ref(),
     };
     let mut out = Vec::new();
     v.roles(&mut out);
@@ -24,23 +36,46 @@ pub fn validate(state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
     v.views(&mut out);
     v.default_privileges(&mut out);
     v.rows(&mut out);
-    super::rules::check(v.state, &mut out);
+    super::rules::check(v.state, v.tables, &mut out);
     for d in out {
         diags.push(d);
     }
 }
 
 fn fill_implied(state: &mut Catalog) {
-    let pks: std::collections::BTreeMap<QName, Vec<String>> = state
-        .tables
-        .iter()
-        .filter_map(|(k, t)| {
-            t.primary_key
-                .as_ref()
-                .map(|pk| (k.clone(), pk.columns.clone()))
-        })
-        .collect();
-    for table in state.tables.values_mut() {
+    // Most tables were filled in by an earlier layer: find those that need it, then touch
+    // only them (the others stay shared with the previous state).
+    let pk_of = |tables: &BTreeMap<QName, Arc<Table>>, q: &QName| -> Option<Vec<String>> {
+        tables
+            .get(q)?
+            .primary_key
+            .as_ref()
+            .map(|pk| pk.columns.clone())
+    };
+    // Each table to fill in, with its foreign keys (by position) that get the referenced
+    // table's primary key columns.
+    type References = Vec<(usize, Vec<String>)>;
+    let mut todo: Vec<(QName, References)> = Vec::new();
+    for (name, table) in &state.tables {
+        let nullable_key = table.primary_key.as_ref().is_some_and(|pk| {
+            table
+                .columns
+                .iter()
+                .any(|c| !c.not_null && pk.columns.contains(&c.name))
+        });
+        let references: Vec<(usize, Vec<String>)> = table
+            .foreign_keys
+            .iter()
+            .enumerate()
+            .filter(|(_, fk)| fk.ref_columns.is_empty())
+            .filter_map(|(i, fk)| Some((i, pk_of(&state.tables, &fk.ref_table)?)))
+            .collect();
+        if nullable_key || !references.is_empty() {
+            todo.push((name.clone(), references));
+        }
+    }
+    for (name, references) in todo {
+        let table = Arc::make_mut(state.tables.get_mut(&name).expect("found above"));
         if let Some(pk) = &table.primary_key {
             for c in table
                 .columns
@@ -50,14 +85,8 @@ fn fill_implied(state: &mut Catalog) {
                 c.not_null = true;
             }
         }
-        for fk in table
-            .foreign_keys
-            .iter_mut()
-            .filter(|fk| fk.ref_columns.is_empty())
-        {
-            if let Some(cols) = pks.get(&fk.ref_table) {
-                fk.ref_columns = cols.clone();
-            }
+        for (i, cols) in references {
+            table.foreign_keys[i].ref_columns = cols;
         }
     }
 }
@@ -66,6 +95,8 @@ struct Validator<'a> {
     state: &'a Catalog,
     ext: &'a Externals,
     earlier_errors: bool,
+    /// The tables to check (None: all of them).
+    tables: Option<&'a BTreeSet<&'a QName>>,
 }
 
 impl Validator<'_> {
@@ -407,7 +438,7 @@ impl Validator<'_> {
     }
 
     fn tables(&self, out: &mut Vec<Diagnostic>) {
-        for t in self.state.tables.values() {
+        for t in super::rules::tables(self.state, self.tables) {
             let tkey = format!("table {}", t.name);
             let span = self.at(std::slice::from_ref(&tkey));
             self.check_schema(
@@ -605,7 +636,7 @@ impl Validator<'_> {
                     .functions
                     .iter()
                     .filter(|(k, f)| k.name == tr.function.name && f.identity_types().is_empty())
-                    .map(|(_, f)| f)
+                    .map(|(_, f)| &**f)
                     .collect();
                 match candidates.first() {
                     Some(f) if f.returns == Returns::Trigger => {}
@@ -715,6 +746,7 @@ impl Validator<'_> {
             .functions
             .iter()
             .filter(|(k, _)| k.overload.is_some())
+            .map(|(k, f)| (k, &**f))
             .collect();
         for (i, (ka, fa)) in overloads.iter().enumerate() {
             for (kb, fb) in &overloads[i + 1..] {

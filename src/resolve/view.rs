@@ -3,6 +3,7 @@
 
 use crate::catalog::*;
 use crate::spec;
+use std::sync::Arc;
 
 use super::evolve::Named;
 use super::{sql, Resolver};
@@ -47,14 +48,14 @@ impl Resolver<'_> {
         let grants = self.grants(&s.grants, PrivilegeObject::Table);
         self.state.views.insert(
             name.clone(),
-            View {
+            Arc::new(View {
                 name,
                 query,
                 security_invoker: s.security_invoker,
                 security_barrier: s.security_barrier,
                 grants,
                 comment: s.comment.clone(),
-            },
+            }),
         );
     }
 }

@@ -307,7 +307,7 @@ createrole=%s connlimit=%s superuser=%s replication=%s config=%s', \
 
     /// Path of a PostgreSQL client tool: from the server's bindir when
     /// known, else from `PATH`.
-    fn tool(&self, name: &str) -> PathBuf {
+    pub fn tool(&self, name: &str) -> PathBuf {
         if let Some(dir) = &self.bindir {
             let p = dir.join(name);
             if p.is_file() {
@@ -403,9 +403,12 @@ fn start_cluster() -> Result<PgServer, String> {
         ));
     }
 
+    // A migration that re-creates the policies of thousands of tables (a helper function
+    // they call changes its signature) locks them all in one transaction: PostgreSQL's
+    // default lock table (64 per connection) holds about 6,400 (see BENCHMARKS.md).
     let opts = format!(
         "-k {} -c listen_addresses='' -p {PORT} -c fsync=off -c full_page_writes=off \
-         -c synchronous_commit=off",
+         -c synchronous_commit=off -c max_locks_per_transaction=1024",
         sock.display()
     );
     let mut pg_ctl = server_cmd(run_as, &bindir.join("pg_ctl"));
@@ -841,4 +844,41 @@ pub fn text_diff(a: &str, b: &str) -> String {
         lines.push("...");
     }
     lines.join("\n")
+}
+
+// ---------------------------------------------------------------------------
+// The differ on narrowed states
+// ---------------------------------------------------------------------------
+
+/// Every layer of the project in `dir`, diffed both ways on the narrowed states (what
+/// `generate` does) and on the whole states: the changes must be the same. Returns how many
+/// diffs were compared, or what differs (as a unified diff of the change lists).
+pub fn compare_focused_diffs(dir: &Path) -> Result<usize, String> {
+    use schemac::diff::{diff_unfocused, diff_with};
+    let project = schemac::spec::load_project(dir).map_err(|_| "does not load".to_string())?;
+    let folded = schemac::layers::fold(&project).map_err(|_| "does not fold".to_string())?;
+    let mut compared = 0;
+    for (i, layer) in folded.layers.iter().enumerate() {
+        let (before, after) = (&folded.states[i], &folded.states[i + 1]);
+        let inverse = layer.transition.inverse();
+        for (what, from, to, t) in [
+            ("up", before, after, &layer.transition),
+            ("down", after, before, &inverse),
+        ] {
+            let show = |r: Result<Vec<schemac::diff::Change>, schemac::diagnostic::Diagnostics>| {
+                format!("{r:#?}")
+            };
+            let focused = show(diff_with(from, to, t));
+            let whole = show(diff_unfocused(from, to, t));
+            if focused != whole {
+                return Err(format!(
+                    "{} {what}: the narrowed diff differs from the whole one:\n{}",
+                    layer.source,
+                    text_diff(&whole, &focused)
+                ));
+            }
+            compared += 1;
+        }
+    }
+    Ok(compared)
 }

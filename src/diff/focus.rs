@@ -1,0 +1,65 @@
+//! Focus: the part of two states a diff has to look at.
+//!
+//! Two states of a project share almost everything: a layer adds or changes a few tables of
+//! thousands. The changes between them depend only on the objects that differ and on those
+//! that may have to be re-created because of them; every other object is the same on both
+//! sides and would only add `Same` nodes to both graphs. So before the graphs are built, both
+//! catalogs are narrowed to:
+//! - every role, schema, extension, enum, sequence, function and default privilege (few, and
+//!   cheap to copy: functions are shared);
+//! - the tables and views [`affected`] by the difference (those that differ, and those that
+//!   reference something *hot*: an object that differs, or a function or view that may be
+//!   re-created with one), and the rows of those tables.
+//!
+//! Why a table left out changes nothing: it is identical on both sides and references
+//! nothing hot, so none of its nodes can be dropped, replaced or altered (replacement only
+//! spreads from hot objects, and only through functions and views: what belongs to a table,
+//! its policies, checks, indexes, triggers, grants, is never a dependency of anything). It
+//! is not in the creation order either, and nothing in that order can reach a changing
+//! object through it (what it needs is not hot). Objects it references stay in, so the
+//! narrowed graphs hold the same changing nodes with the same edges between them, and the
+//! differ returns exactly the changes it returns on the whole states (`tests.rs` checks this
+//! on every project in the repository).
+
+use std::collections::BTreeSet;
+
+use crate::catalog::affected::affected;
+use crate::catalog::{Catalog, QName};
+
+/// `from` and `to` narrowed to what their diff depends on (see the module documentation).
+pub fn narrow(from: &Catalog, to: &Catalog) -> (Catalog, Catalog) {
+    let a = affected(from, to);
+    (
+        narrowed(from, &a.tables, &a.views),
+        narrowed(to, &a.tables, &a.views),
+    )
+}
+
+fn narrowed(cat: &Catalog, tables: &BTreeSet<&QName>, views: &BTreeSet<&QName>) -> Catalog {
+    Catalog {
+        roles: cat.roles.clone(),
+        schemas: cat.schemas.clone(),
+        extensions: cat.extensions.clone(),
+        enums: cat.enums.clone(),
+        sequences: cat.sequences.clone(),
+        tables: tables
+            .iter()
+            .filter_map(|k| cat.tables.get_key_value(*k))
+            .map(|(k, t)| (k.clone(), t.clone()))
+            .collect(),
+        functions: cat.functions.clone(),
+        views: views
+            .iter()
+            .filter_map(|k| cat.views.get_key_value(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        default_privileges: cat.default_privileges.clone(),
+        rows: cat
+            .rows
+            .iter()
+            .filter(|(k, _)| tables.contains(&k.table))
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect(),
+        origins: cat.origins.clone(),
+    }
+}
