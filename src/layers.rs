@@ -1,6 +1,7 @@
 //! Fold layers into states: state 0 is the empty catalog, state i is state i-1 with layer i
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
+use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::{Catalog, Transition};
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics};
 use crate::resolve::{self, Externals, RawSql};
@@ -18,6 +19,8 @@ pub struct Layer {
     pub raw: Option<RawSql>,
     /// Renames, conversions and accepted data loss from the previous state to this one.
     pub transition: Transition,
+    /// The tables and views this layer concerns: the differ looks at those only.
+    pub affected: Affected,
 }
 
 /// Every state of a project: `states[0]` is empty, `states[i]` follows `layers[i - 1]`.
@@ -59,19 +62,23 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut states = vec![Catalog::default()];
     let mut layers = Vec::new();
+    // Which tables of the last state reference what, kept up to date layer by layer.
+    let mut referrers = Referrers::default();
     for file in &project.layers {
         let prev = states.last().expect("non-empty");
         let resolve::Resolved {
             state: next,
             raw,
             transition,
-        } = match resolve::apply_layer(prev, file, &ext) {
+            affected,
+        } = match resolve::apply_layer(prev, file, &ext, &referrers) {
             Ok(r) => r,
             Err(d) => {
                 diags.extend(d);
                 break;
             }
         };
+        referrers.advance(prev, &next);
         states.push(next);
         layers.push(Layer {
             version: file.version.clone(),
@@ -81,6 +88,7 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
             description: file.spec.description.clone(),
             raw,
             transition,
+            affected,
         });
     }
     if let (Some(m), Some(last)) = (&project.config.migrator, states.last()) {

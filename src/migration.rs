@@ -87,7 +87,7 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
     let mut diags = Diagnostics::default();
     for (i, layer) in folded.layers.iter().enumerate() {
         let (before, after) = (&folded.states[i], &folded.states[i + 1]);
-        let up_changes = match diff::diff_with(before, after, &layer.transition) {
+        let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
             Ok(c) => c,
             Err(d) => {
                 diags.extend(d);
@@ -100,7 +100,7 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
             continue;
         }
         let down_changes = if losses.is_empty() {
-            match diff::diff_with(after, before, &layer.transition.inverse()) {
+            match diff::diff_layer(after, before, &layer.transition.inverse(), &layer.affected) {
                 Ok(c) => c,
                 Err(d) => {
                     diags.extend(d);

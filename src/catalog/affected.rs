@@ -6,24 +6,31 @@
 //! this module which tables and views can be concerned, instead of visiting all of them.
 //!
 //! An object is *hot* when it differs between the two states (created, dropped or changed:
-//! shared objects are skipped by pointer), and so is every function or view that references
-//! something hot, to a fixpoint (it may have to be re-created with it: a function taking a
-//! rebuilt enum, a view reading a retyped column). The *affected* tables and views are the
-//! hot ones and those that reference something hot. Any other table is identical in both
-//! states and nothing it references changed.
+//! shared objects are told apart by pointer; a function whose new version `CREATE OR
+//! REPLACE` can install is not, its callers are unaffected), and so is every function or
+//! view that references something hot, to a fixpoint (it may have to be re-created with it: a function
+//! taking a rebuilt enum, a view reading a retyped column). The *affected* tables and views
+//! are the hot ones and those that reference something hot. Any other table is identical in
+//! both states and nothing it references changed.
+//!
+//! Which tables reference something comes from [`Referrers`], an index by name that the fold
+//! keeps up to date layer by layer (so a layer's cost follows what it changes), or, for two
+//! arbitrary states, from visiting every table.
 //!
 //! The references followed are those `diff::graph` records as parents and dependencies of a
 //! table's nodes, of functions and of views (not their grants: a grant belongs to its
 //! object; only a table's grants are followed, to their roles).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hash;
 
 use super::{Catalog, Function, QName, Refs, Returns, Table, TypeRef, View};
 
 /// The tables and views whose handling can differ between two states.
-pub struct Affected<'a> {
-    pub tables: BTreeSet<&'a QName>,
-    pub views: BTreeSet<&'a QName>,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Affected {
+    pub tables: BTreeSet<QName>,
+    pub views: BTreeSet<QName>,
 }
 
 /// What a table, view or function can point at.
@@ -59,63 +66,180 @@ impl Hot<'_> {
             Ref::Role(r) => self.roles.contains(r),
         }
     }
+}
 
-    fn is_empty(&self) -> bool {
-        self.schemas.is_empty()
-            && self.relations.is_empty()
-            && self.functions.is_empty()
-            && self.types.is_empty()
-            && self.roles.is_empty()
+/// Which tables name each schema, relation, function, type and role (whether it exists or
+/// not), as [`table_refs`] reads them.
+#[derive(Clone, Debug, Default)]
+pub struct Referrers {
+    schemas: HashMap<String, BTreeSet<QName>>,
+    relations: HashMap<QName, BTreeSet<QName>>,
+    functions: HashMap<QName, BTreeSet<QName>>,
+    types: HashMap<QName, BTreeSet<QName>>,
+    roles: HashMap<String, BTreeSet<QName>>,
+}
+
+impl Referrers {
+    /// The index of every table of `cat`.
+    pub fn of(cat: &Catalog) -> Referrers {
+        let mut r = Referrers::default();
+        for t in cat.tables.values() {
+            r.add(t);
+        }
+        r
+    }
+
+    /// Bring an index of `prev` to `next`: only the tables that differ are visited.
+    pub fn advance(&mut self, prev: &Catalog, next: &Catalog) {
+        merge_join(&prev.tables, &next.tables, |_, a, b| {
+            if let Some(a) = a {
+                self.remove(a);
+            }
+            if let Some(b) = b {
+                self.add(b);
+            }
+        });
+    }
+
+    fn add(&mut self, t: &Table) {
+        table_refs(t, |r| {
+            match r {
+                Ref::Schema(s) => entry(&mut self.schemas, s),
+                Ref::Relation(q) => entry(&mut self.relations, q),
+                Ref::Function(q) => entry(&mut self.functions, q),
+                Ref::Type(q) => entry(&mut self.types, q),
+                Ref::Role(s) => entry(&mut self.roles, s),
+            }
+            .insert(t.name.clone());
+            false
+        });
+    }
+
+    fn remove(&mut self, t: &Table) {
+        table_refs(t, |r| {
+            let set = match r {
+                Ref::Schema(s) => self.schemas.get_mut(s),
+                Ref::Relation(q) => self.relations.get_mut(q),
+                Ref::Function(q) => self.functions.get_mut(q),
+                Ref::Type(q) => self.types.get_mut(q),
+                Ref::Role(s) => self.roles.get_mut(s),
+            };
+            if let Some(set) = set {
+                set.remove(&t.name);
+            }
+            false
+        });
+    }
+
+    /// The tables that reference something hot.
+    fn referring(&self, hot: &Hot<'_>) -> BTreeSet<&QName> {
+        let mut out = BTreeSet::new();
+        for s in &hot.schemas {
+            out.extend(self.schemas.get(*s).into_iter().flatten());
+        }
+        for q in &hot.relations {
+            out.extend(self.relations.get(*q).into_iter().flatten());
+        }
+        for q in &hot.functions {
+            out.extend(self.functions.get(*q).into_iter().flatten());
+        }
+        for q in &hot.types {
+            out.extend(self.types.get(*q).into_iter().flatten());
+        }
+        for r in &hot.roles {
+            out.extend(self.roles.get(*r).into_iter().flatten());
+        }
+        out
     }
 }
 
-/// The tables and views of `from` and `to` that differ or reference what differs.
-pub fn affected<'a>(from: &'a Catalog, to: &'a Catalog) -> Affected<'a> {
-    let mut hot = Hot::default();
-    // Tables whose definition or rows differ.
-    let mut dirty: BTreeSet<&QName> = BTreeSet::new();
-    for (a, b) in [(from, to), (to, from)] {
-        for (k, v) in &a.roles {
-            if b.roles.get(k) != Some(v) {
-                hot.roles.insert(k);
+fn entry<'m, K, Q>(map: &'m mut HashMap<K, BTreeSet<QName>>, key: &Q) -> &'m mut BTreeSet<QName>
+where
+    K: Hash + Eq + std::borrow::Borrow<Q>,
+    Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+{
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), BTreeSet::new());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
+/// Call `f` for every key whose values differ between `a` and `b` (shared values compare by
+/// pointer first), with the value on each side, walking both maps in order once.
+fn merge_join<'a, K: Ord, V: PartialEq>(
+    a: &'a BTreeMap<K, V>,
+    b: &'a BTreeMap<K, V>,
+    mut f: impl FnMut(&'a K, Option<&'a V>, Option<&'a V>),
+) {
+    let (mut ia, mut ib) = (a.iter().peekable(), b.iter().peekable());
+    loop {
+        match (ia.peek(), ib.peek()) {
+            (None, None) => return,
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                std::cmp::Ordering::Less => {
+                    f(ka, Some(va), None);
+                    ia.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    f(kb, None, Some(vb));
+                    ib.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if va != vb {
+                        f(ka, Some(va), Some(vb));
+                    }
+                    ia.next();
+                    ib.next();
+                }
+            },
+            (Some((ka, va)), None) => {
+                f(ka, Some(va), None);
+                ia.next();
             }
-        }
-        for (k, v) in &a.schemas {
-            if b.schemas.get(k) != Some(v) {
-                hot.schemas.insert(k);
-            }
-        }
-        for (k, v) in &a.enums {
-            if b.enums.get(k) != Some(v) {
-                hot.types.insert(k);
-            }
-        }
-        for (k, v) in &a.sequences {
-            if b.sequences.get(k) != Some(v) {
-                hot.relations.insert(k);
-            }
-        }
-        for (k, v) in &a.functions {
-            if b.functions.get(k) != Some(v) {
-                hot.functions.insert(&k.name);
-            }
-        }
-        for (k, v) in &a.views {
-            if b.views.get(k) != Some(v) {
-                hot.relations.insert(k);
-            }
-        }
-        for (k, v) in &a.tables {
-            if b.tables.get(k) != Some(v) {
-                dirty.insert(k);
-            }
-        }
-        for (k, v) in &a.rows {
-            if b.rows.get(k) != Some(v) {
-                dirty.insert(&k.table);
+            (None, Some((kb, vb))) => {
+                f(kb, None, Some(vb));
+                ib.next();
             }
         }
     }
+}
+
+/// The tables and views of `from` and `to` that differ or reference what differs. With
+/// `referrers` (an index of `from`'s tables, or of `to`'s: the tables that do not differ
+/// are the same in both), the referring tables are looked up instead of searched for.
+pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> Affected {
+    let mut hot = Hot::default();
+    // Tables whose definition or rows differ.
+    let mut dirty: BTreeSet<&QName> = BTreeSet::new();
+    merge_join(&from.roles, &to.roles, |k, _, _| {
+        hot.roles.insert(k);
+    });
+    merge_join(&from.schemas, &to.schemas, |k, _, _| {
+        hot.schemas.insert(k);
+    });
+    merge_join(&from.enums, &to.enums, |k, _, _| {
+        hot.types.insert(k);
+    });
+    merge_join(&from.sequences, &to.sequences, |k, _, _| {
+        hot.relations.insert(k);
+    });
+    // A function PostgreSQL can replace in place (`CREATE OR REPLACE`: same arguments and
+    // result) stays what its callers call: they are not concerned by its new body.
+    merge_join(&from.functions, &to.functions, |k, a, b| match (a, b) {
+        (Some(a), Some(b)) if a.replaceable_by(b) => {}
+        _ => {
+            hot.functions.insert(&k.name);
+        }
+    });
+    merge_join(&from.views, &to.views, |k, _, _| {
+        hot.relations.insert(k);
+    });
+    merge_join(&from.tables, &to.tables, |k, _, _| {
+        dirty.insert(k);
+    });
+    merge_join(&from.rows, &to.rows, |k, _, _| {
+        dirty.insert(&k.table);
+    });
     for &t in &dirty {
         hot.relations.insert(t);
         hot.types.insert(t);
@@ -143,21 +267,25 @@ pub fn affected<'a>(from: &'a Catalog, to: &'a Catalog) -> Affected<'a> {
         }
     }
 
-    let mut tables: BTreeSet<&QName> = dirty;
-    if !hot.is_empty() {
-        for cat in [from, to] {
-            for (k, t) in &cat.tables {
-                if !tables.contains(k) && table_refs(t, |r| hot.hit(r)) {
-                    tables.insert(k);
+    let mut tables: BTreeSet<QName> = dirty.iter().map(|q| (*q).clone()).collect();
+    match referrers {
+        Some(index) => tables.extend(index.referring(&hot).into_iter().cloned()),
+        None => {
+            for cat in [from, to] {
+                for (k, t) in &cat.tables {
+                    if !tables.contains(k) && table_refs(t, |r| hot.hit(r)) {
+                        tables.insert(k.clone());
+                    }
                 }
             }
         }
     }
-    let views: BTreeSet<&QName> = from
+    let views = from
         .views
         .keys()
         .chain(to.views.keys())
         .filter(|k| hot.relations.contains(k))
+        .cloned()
         .collect();
     Affected { tables, views }
 }

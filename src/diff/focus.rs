@@ -23,19 +23,28 @@
 
 use std::collections::BTreeSet;
 
-use crate::catalog::affected::affected;
+use crate::catalog::affected::{affected, Affected};
 use crate::catalog::{Catalog, QName};
 
-/// `from` and `to` narrowed to what their diff depends on (see the module documentation).
-pub fn narrow(from: &Catalog, to: &Catalog) -> (Catalog, Catalog) {
-    let a = affected(from, to);
+/// `from` and `to` narrowed to what their diff depends on (see the module documentation):
+/// to `known` when the fold already found what the two states' layer affects, else to what
+/// [`affected`] finds by visiting them.
+pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalog, Catalog) {
+    let found;
+    let a = match known {
+        Some(a) => a,
+        None => {
+            found = affected(from, to, None);
+            &found
+        }
+    };
     (
         narrowed(from, &a.tables, &a.views),
         narrowed(to, &a.tables, &a.views),
     )
 }
 
-fn narrowed(cat: &Catalog, tables: &BTreeSet<&QName>, views: &BTreeSet<&QName>) -> Catalog {
+fn narrowed(cat: &Catalog, tables: &BTreeSet<QName>, views: &BTreeSet<QName>) -> Catalog {
     Catalog {
         roles: cat.roles.clone(),
         schemas: cat.schemas.clone(),
@@ -44,13 +53,13 @@ fn narrowed(cat: &Catalog, tables: &BTreeSet<&QName>, views: &BTreeSet<&QName>) 
         sequences: cat.sequences.clone(),
         tables: tables
             .iter()
-            .filter_map(|k| cat.tables.get_key_value(*k))
+            .filter_map(|k| cat.tables.get_key_value(k))
             .map(|(k, t)| (k.clone(), t.clone()))
             .collect(),
         functions: cat.functions.clone(),
         views: views
             .iter()
-            .filter_map(|k| cat.views.get_key_value(*k))
+            .filter_map(|k| cat.views.get_key_value(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         default_privileges: cat.default_privileges.clone(),

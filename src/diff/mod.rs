@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use changes::{Change, EnumColumn, TableAction};
 pub use graph::{ObjectId, Target};
 
+use crate::catalog::affected::Affected;
 use crate::catalog::transition::{self, Loss, Rename, Transition};
 use crate::catalog::{ident, Catalog, Expr, QName};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -47,8 +48,28 @@ pub fn diff(from: &Catalog, to: &Catalog) -> Result<Vec<Change>, Diagnostics> {
 /// difference between `from` (renamed) and `to`, computed on the part of both states that
 /// can differ (see [`focus`]).
 pub fn diff_with(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
+    diff_narrowed(from, to, t, None)
+}
+
+/// [`diff_with`] for the states around a layer (either way), narrowed to what the fold found
+/// the layer affects instead of searching both states for it.
+pub fn diff_layer(
+    from: &Catalog,
+    to: &Catalog,
+    t: &Transition,
+    affected: &Affected,
+) -> Result<Vec<Change>, Diagnostics> {
+    diff_narrowed(from, to, t, Some(affected))
+}
+
+fn diff_narrowed(
+    from: &Catalog,
+    to: &Catalog,
+    t: &Transition,
+    affected: Option<&Affected>,
+) -> Result<Vec<Change>, Diagnostics> {
     let renamed = transition::apply_all(&t.renames, from);
-    let (narrow_from, narrow_to) = focus::narrow(&renamed, to);
+    let (narrow_from, narrow_to) = focus::narrow(&renamed, to, affected);
     let mut out = changes::renames(from, &t.renames);
     out.extend(diff_states(&narrow_from, &narrow_to, t)?);
     Ok(out)

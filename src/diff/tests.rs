@@ -24,7 +24,9 @@ fn chain(layers: &[&str]) -> Vec<(Catalog, Transition)> {
             text: yaml.to_string(),
             spec,
         };
-        let r = apply_layer(&out.last().unwrap().0, &layer, &Externals::default()).unwrap();
+        let prev = &out.last().unwrap().0;
+        let referrers = crate::catalog::affected::Referrers::of(prev);
+        let r = apply_layer(prev, &layer, &Externals::default(), &referrers).unwrap();
         out.push((r.state, r.transition));
     }
     out

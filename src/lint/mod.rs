@@ -163,7 +163,12 @@ pub fn plan(folded: &Folded) -> Result<Vec<Vec<Change>>, Diagnostics> {
         .iter()
         .enumerate()
         .map(|(i, layer)| {
-            diff::diff_with(&folded.states[i], &folded.states[i + 1], &layer.transition)
+            diff::diff_layer(
+                &folded.states[i],
+                &folded.states[i + 1],
+                &layer.transition,
+                &layer.affected,
+            )
         })
         .collect()
 }

@@ -14,6 +14,7 @@ mod view;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::*;
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::spec::{self, span_of, LayerFile, Spanned};
@@ -42,14 +43,18 @@ pub struct Resolved {
     pub state: Catalog,
     pub raw: Option<RawSql>,
     pub transition: Transition,
+    /// The tables and views the layer concerns (see [`crate::catalog::affected`]).
+    pub affected: Affected,
 }
 
-/// Apply one layer to the state before it. Returns the state after it, the layer's raw SQL
-/// and its transition (renames, conversions, accepted data loss), or every diagnostic found.
+/// Apply one layer to the state before it. Returns the state after it, the layer's raw SQL,
+/// its transition (renames, conversions, accepted data loss) and what it concerns, or every
+/// diagnostic found. `referrers` indexes the tables of `prev`.
 pub fn apply_layer(
     prev: &Catalog,
     layer: &LayerFile,
     externals: &Externals,
+    referrers: &Referrers,
 ) -> Result<Resolved, Diagnostics> {
     let mut r = Resolver {
         file: layer.display_path.clone(),
@@ -94,7 +99,7 @@ pub fn apply_layer(
     let raw = spec.sql.as_ref().map(|s| r.raw_sql(s));
     r.accept_data_loss(&spec.accept_data_loss);
     r.default_grants(prev);
-    validate(prev, &mut r.state, externals, &mut r.diags);
+    let affected = validate(prev, &mut r.state, referrers, externals, &mut r.diags);
     let Resolver {
         diags,
         state,
@@ -105,6 +110,7 @@ pub fn apply_layer(
         state,
         raw,
         transition,
+        affected,
     })
 }
 

@@ -7,6 +7,7 @@
 //! the layer left alone can only have become invalid through something it references: of
 //! the tables, only those [`affected`] by the layer are checked, unless the layer already
 //! has errors (then all are, as before). Every other kind of object is checked whole.
+//! What the layer affects is returned: the differ narrows its states to it.
 
 use crate::catalog::*;
 use crate::diagnostic::{did_you_mean, suggest, Diagnostic, Diagnostics, Span};
@@ -14,19 +15,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::{function_origin, Externals};
-use crate::catalog::affected::affected;
+use crate::catalog::affected::{affected, Affected, Referrers};
 
-pub fn validate(prev: &Catalog, state: &mut Catalog, ext: &Externals, diags: &mut Diagnostics) {
+pub fn validate(
+    prev: &Catalog,
+    state: &mut Catalog,
+    referrers: &Referrers,
+    ext: &Externals,
+    diags: &mut Diagnostics,
+) -> Affected {
     fill_implied(state);
+    let state = &*state;
+    let changed = affected(prev, state, Some(referrers));
     // A table whose columns all failed to resolve is already reported.
     let earlier_errors = diags.has_errors();
-    let state = &*state;
-    let changed = (!earlier_errors).then(|| affected(prev, state).tables);
+    let only: Option<BTreeSet<&QName>> = (!earlier_errors).then(|| changed.tables.iter().collect());
     let v = Validator {
         state,
         ext,
         earlier_errors,
-        tables: changed.as_ref(),
+        tables: only.as_ref(),
     };
     let mut out = Vec::new();
     v.roles(&mut out);
@@ -40,6 +48,7 @@ pub fn validate(prev: &Catalog, state: &mut Catalog, ext: &Externals, diags: &mu
     for d in out {
         diags.push(d);
     }
+    changed
 }
 
 fn fill_implied(state: &mut Catalog) {

@@ -850,11 +850,13 @@ pub fn text_diff(a: &str, b: &str) -> String {
 // The differ on narrowed states
 // ---------------------------------------------------------------------------
 
-/// Every layer of the project in `dir`, diffed both ways on the narrowed states (what
-/// `generate` does) and on the whole states: the changes must be the same. Returns how many
-/// diffs were compared, or what differs (as a unified diff of the change lists).
+/// Every layer of the project in `dir`, diffed both ways on the states narrowed to what the
+/// fold found the layer affects (what `generate` does), on the states narrowed by searching
+/// them (what `diff` between any two states does), and on the whole states: the changes
+/// must be the same. Returns how many diffs were compared, or what differs (as a unified
+/// diff of the change lists).
 pub fn compare_focused_diffs(dir: &Path) -> Result<usize, String> {
-    use schemac::diff::{diff_unfocused, diff_with};
+    use schemac::diff::{diff_layer, diff_unfocused, diff_with};
     let project = schemac::spec::load_project(dir).map_err(|_| "does not load".to_string())?;
     let folded = schemac::layers::fold(&project).map_err(|_| "does not fold".to_string())?;
     let mut compared = 0;
@@ -868,14 +870,17 @@ pub fn compare_focused_diffs(dir: &Path) -> Result<usize, String> {
             let show = |r: Result<Vec<schemac::diff::Change>, schemac::diagnostic::Diagnostics>| {
                 format!("{r:#?}")
             };
-            let focused = show(diff_with(from, to, t));
             let whole = show(diff_unfocused(from, to, t));
-            if focused != whole {
-                return Err(format!(
-                    "{} {what}: the narrowed diff differs from the whole one:\n{}",
-                    layer.source,
-                    text_diff(&whole, &focused)
-                ));
+            let searched = show(diff_with(from, to, t));
+            let folded = show(diff_layer(from, to, t, &layer.affected));
+            for (how, narrowed) in [("searched", searched), ("fold's", folded)] {
+                if narrowed != whole {
+                    return Err(format!(
+                        "{} {what}: the diff narrowed to the {how} affected objects differs from the whole one:\n{}",
+                        layer.source,
+                        text_diff(&whole, &narrowed)
+                    ));
+                }
             }
             compared += 1;
         }
