@@ -81,72 +81,138 @@ pub struct Output {
     pub ups: Vec<Vec<diff::Change>>,
 }
 
+/// Compile every layer (and `schema.sql`). Layers compile independently once folded, so they
+/// run on all the machine's cores (`SCHEMAC_THREADS` sets how many); the output is the same
+/// as in order, diagnostics included.
 pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, CompileError> {
+    enum Job {
+        Layer(Result<Result<(GeneratedFile, Vec<diff::Change>), Diagnostics>, RenderError>),
+        Schema(Result<String, CompileError>),
+    }
+    // schema.sql first: it is the longest job.
+    let n = folded.layers.len();
+    let mut jobs = in_parallel(n + 1, |j| match j {
+        0 => Job::Schema(schema_file(folded, renderer)),
+        _ => Job::Layer(compile_layer(folded, renderer, j - 1)),
+    })
+    .into_iter();
+    let Some(Job::Schema(schema)) = jobs.next() else {
+        unreachable!("job 0 is schema.sql")
+    };
     let mut files = Vec::new();
     let mut ups = Vec::new();
     let mut diags = Diagnostics::default();
-    for (i, layer) in folded.layers.iter().enumerate() {
-        let (before, after) = (&folded.states[i], &folded.states[i + 1]);
-        let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
-            Ok(c) => c,
-            Err(d) => {
-                diags.extend(d);
-                continue;
-            }
+    for job in jobs {
+        let Job::Layer(result) = job else {
+            unreachable!("jobs 1.. are layers")
         };
-        let losses = diff::losses(&up_changes);
-        if let Err(d) = check_data_loss(layer, &losses, after) {
-            diags.extend(d);
-            continue;
-        }
-        let down_changes = if losses.is_empty() {
-            match diff::diff_layer(after, before, &layer.transition.inverse(), &layer.affected) {
-                Ok(c) => c,
-                Err(d) => {
-                    diags.extend(d);
-                    continue;
-                }
+        match result? {
+            Ok((file, up)) => {
+                files.push(file);
+                ups.push(up);
             }
-        } else {
-            vec![diff::Change::Irreversible {
-                migration: format!("{}_{}", layer.version, layer.name),
-                losses: losses.iter().map(ToString::to_string).collect(),
-            }]
-        };
-        let mut up = renderer.render_all(&up_changes)?;
-        let mut down = renderer.render_all(&down_changes)?;
-        if let Some(raw) = &layer.raw {
-            up.extend(renderer.render_all(&[diff::Change::RunSql {
-                sql: raw.up.clone(),
-            }])?);
-            if losses.is_empty() {
-                down.splice(
-                    0..0,
-                    renderer.render_all(&[diff::Change::RunSql {
-                        sql: raw.down.clone(),
-                    }])?,
-                );
-            }
+            Err(d) => diags.extend(d),
         }
-        let contents = frame(&layer.source, layer.description.as_deref(), &up, &down);
-        if let Err(d) = check_markers(&contents, layer) {
-            diags.push(d);
-            continue;
-        }
-        files.push(GeneratedFile {
-            path: format!("migrations/{}_{}.sql", layer.version, layer.name),
-            contents,
-        });
-        ups.push(up_changes);
     }
     if diags.has_errors() {
         return Err(diags.into_result(()).unwrap_err().into());
     }
     files.push(GeneratedFile {
         path: "schema.sql".into(),
-        contents: schema_file(folded, renderer)?,
+        contents: schema?,
     });
     Ok(Output { files, ups })
+}
+
+/// Layer `i`'s migration (up and down, framed) and its up changes, or its diagnostics.
+#[allow(clippy::type_complexity)]
+fn compile_layer(
+    folded: &Folded,
+    renderer: &Renderer,
+    i: usize,
+) -> Result<Result<(GeneratedFile, Vec<diff::Change>), Diagnostics>, RenderError> {
+    let layer = &folded.layers[i];
+    let (before, after) = (&folded.states[i], &folded.states[i + 1]);
+    let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
+        Ok(c) => c,
+        Err(d) => return Ok(Err(d)),
+    };
+    let losses = diff::losses(&up_changes);
+    if let Err(d) = check_data_loss(layer, &losses, after) {
+        return Ok(Err(d));
+    }
+    let down_changes = if losses.is_empty() {
+        match diff::diff_layer(after, before, &layer.transition.inverse(), &layer.affected) {
+            Ok(c) => c,
+            Err(d) => return Ok(Err(d)),
+        }
+    } else {
+        vec![diff::Change::Irreversible {
+            migration: format!("{}_{}", layer.version, layer.name),
+            losses: losses.iter().map(ToString::to_string).collect(),
+        }]
+    };
+    let mut up = renderer.render_all(&up_changes)?;
+    let mut down = renderer.render_all(&down_changes)?;
+    if let Some(raw) = &layer.raw {
+        up.extend(renderer.render_all(&[diff::Change::RunSql {
+            sql: raw.up.clone(),
+        }])?);
+        if losses.is_empty() {
+            down.splice(
+                0..0,
+                renderer.render_all(&[diff::Change::RunSql {
+                    sql: raw.down.clone(),
+                }])?,
+            );
+        }
+    }
+    let contents = frame(&layer.source, layer.description.as_deref(), &up, &down);
+    if let Err(d) = check_markers(&contents, layer) {
+        return Ok(Err(d.into()));
+    }
+    let file = GeneratedFile {
+        path: format!("migrations/{}_{}.sql", layer.version, layer.name),
+        contents,
+    };
+    Ok(Ok((file, up_changes)))
+}
+
+/// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),
+/// in order. A panic in a job is raised again here.
+fn in_parallel<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let cores = std::env::var("SCHEMAC_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
+    let threads = cores.min(n);
+    if threads <= 1 {
+        return (0..n).map(job).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return out;
+                        }
+                        out.push((i, job(i)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Every loss of data in a layer's up section must be acknowledged by the layer, and every

@@ -24,13 +24,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
-use super::{Catalog, Function, QName, Refs, Returns, Table, TypeRef, View};
+use std::sync::Arc;
+
+use super::{Catalog, Column, Function, QName, Refs, Returns, Table, TypeRef, View};
 
 /// The tables and views whose handling can differ between two states.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Affected {
     pub tables: BTreeSet<QName>,
     pub views: BTreeSet<QName>,
+    /// Of `tables`, those that are the same in both states and concerned only through some
+    /// of their parts, reduced to those parts (see [`concerned_parts`]).
+    pub parts: BTreeMap<QName, Arc<Table>>,
 }
 
 /// What a table, view or function can point at.
@@ -287,7 +292,113 @@ pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> 
         .filter(|k| hot.relations.contains(k))
         .cloned()
         .collect();
-    Affected { tables, views }
+    // A rebuilt enum retypes the columns of every table using it, whatever reads them: the
+    // parts of such tables are not told apart then.
+    let enum_hot = hot
+        .types
+        .iter()
+        .any(|t| from.enums.contains_key(*t) || to.enums.contains_key(*t));
+    let parts = if enum_hot {
+        BTreeMap::new()
+    } else {
+        tables
+            .iter()
+            .filter(|k| !dirty.contains(k))
+            .filter_map(|k| from.tables.get(k))
+            .map(|t| (t.name.clone(), Arc::new(concerned_parts(t, &hot))))
+            .collect()
+    };
+    Affected {
+        tables,
+        views,
+        parts,
+    }
+}
+
+/// A table that is the same in both states, with only the parts that reference something
+/// hot, besides what its graph node is made of (columns with their types, keys, row-level
+/// security). The parts left out are the same on both sides and none of their dependencies
+/// changes, so they cannot change (no enum is hot, so none of their columns is retyped), and
+/// nothing depends on them: a diff of the states holding the reduced table gives the same
+/// changes.
+fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
+    let mut hit = |r: Ref<'_>| hot.hit(r);
+    Table {
+        name: t.name.clone(),
+        columns: t
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                data_type: c.data_type.clone(),
+                not_null: c.not_null,
+                identity: c.identity.clone(),
+                default: c
+                    .default
+                    .as_ref()
+                    .filter(|e| sql_refs(&e.refs, &mut hit) || type_ref(&c.data_type, &mut hit))
+                    .cloned(),
+                comment: None,
+            })
+            .collect(),
+        primary_key: t.primary_key.clone(),
+        uniques: t.uniques.clone(),
+        checks: t
+            .checks
+            .iter()
+            .filter(|c| sql_refs(&c.expr.refs, &mut hit))
+            .cloned()
+            .collect(),
+        foreign_keys: t
+            .foreign_keys
+            .iter()
+            .filter(|fk| hit(Ref::Relation(&fk.ref_table)))
+            .cloned()
+            .collect(),
+        indexes: t
+            .indexes
+            .iter()
+            .filter(|i| {
+                i.predicate
+                    .as_ref()
+                    .is_some_and(|p| sql_refs(&p.refs, &mut hit))
+            })
+            .cloned()
+            .collect(),
+        rls_enabled: t.rls_enabled,
+        rls_forced: t.rls_forced,
+        policies: t
+            .policies
+            .iter()
+            .filter(|p| {
+                p.using
+                    .iter()
+                    .chain(&p.with_check)
+                    .any(|e| sql_refs(&e.refs, &mut hit))
+                    || p.roles.iter().any(|r| hit(Ref::Role(r)))
+            })
+            .cloned()
+            .collect(),
+        grants: t
+            .grants
+            .iter()
+            .filter(|g| hit(Ref::Role(&g.grantee)))
+            .cloned()
+            .collect(),
+        triggers: t
+            .triggers
+            .iter()
+            .filter(|tr| {
+                hit(Ref::Function(&tr.function.name))
+                    || tr
+                        .when
+                        .as_ref()
+                        .is_some_and(|w| sql_refs(&w.refs, &mut hit))
+            })
+            .cloned()
+            .collect(),
+        comment: None,
+    }
 }
 
 /// Whether `hit` holds for something an SQL fragment names.

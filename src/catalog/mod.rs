@@ -382,7 +382,7 @@ pub struct ReturnColumn {
     pub data_type: TypeRef,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct DefaultPrivilegeKey {
     pub for_role: String,
     pub in_schema: Option<String>,
@@ -398,7 +398,7 @@ pub struct DefaultPrivilege {
 }
 
 /// A declared row: its table and the values of its key columns.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RowKey {
     pub table: QName,
     pub key: Vec<(String, Option<String>)>,

@@ -362,19 +362,31 @@ pub fn renames(from: &Catalog, renames: &[Rename]) -> Vec<Change> {
 
 /// The changes that create `object` (in state `to`).
 pub fn create(object: &Object) -> Vec<Change> {
-    match object.clone() {
-        Object::Role(role) => vec![Change::CreateRole { role }],
-        Object::Membership { group, member } => vec![Change::GrantMembership { group, member }],
-        Object::Schema(schema) => create_schema(schema),
-        Object::Extension(extension) => vec![Change::CreateExtension { extension }],
-        Object::DefaultPrivilege(dp) => vec![Change::GrantDefaultPrivileges {
-            key: dp.key,
-            privileges: dp.privileges,
+    match object {
+        Object::Role(role) => vec![Change::CreateRole { role: role.owned() }],
+        Object::Membership { group, member } => vec![Change::GrantMembership {
+            group: group.to_string(),
+            member: member.to_string(),
         }],
-        Object::Enum(enum_type) => vec![Change::CreateEnum { enum_type }],
-        Object::Sequence(sequence) => vec![Change::CreateSequence { sequence }],
-        Object::Table(table) => vec![Change::CreateTable { table }],
+        Object::Schema(schema) => create_schema(schema.owned()),
+        Object::Extension(extension) => vec![Change::CreateExtension {
+            extension: (*extension).clone(),
+        }],
+        Object::DefaultPrivilege(dp) => vec![Change::GrantDefaultPrivileges {
+            key: dp.key.clone(),
+            privileges: dp.privileges.clone(),
+        }],
+        Object::Enum(enum_type) => vec![Change::CreateEnum {
+            enum_type: enum_type.owned(),
+        }],
+        Object::Sequence(sequence) => vec![Change::CreateSequence {
+            sequence: sequence.owned(),
+        }],
+        Object::Table(table) => vec![Change::CreateTable {
+            table: table.owned(),
+        }],
         Object::Function(function) => {
+            let function = function.owned();
             let target = function_target(&function);
             let mut out = Vec::new();
             if let Some(owner) = &function.owner {
@@ -403,55 +415,113 @@ pub fn create(object: &Object) -> Vec<Change> {
             column,
             expr,
         } => vec![Change::SetColumnDefault {
-            table,
-            column,
-            expr,
+            table: (*table).clone(),
+            column: column.to_string(),
+            expr: (*expr).clone(),
         }],
-        Object::Check { table, check } => vec![Change::AddCheck { table, check }],
-        Object::Index { table, index } => vec![Change::CreateIndex { table, index }],
-        Object::ForeignKey { table, fk } => vec![Change::AddForeignKey { table, fk }],
-        Object::Policy { table, policy } => vec![Change::CreatePolicy { table, policy }],
-        Object::Trigger { table, trigger } => vec![Change::CreateTrigger { table, trigger }],
-        Object::Grant { target, grant } => vec![Change::Grant { target, grant }],
+        Object::Check { table, check } => vec![Change::AddCheck {
+            table: (*table).clone(),
+            check: (*check).clone(),
+        }],
+        Object::Index { table, index } => vec![Change::CreateIndex {
+            table: (*table).clone(),
+            index: (*index).clone(),
+        }],
+        Object::ForeignKey { table, fk } => vec![Change::AddForeignKey {
+            table: (*table).clone(),
+            fk: (*fk).clone(),
+        }],
+        Object::Policy { table, policy } => vec![Change::CreatePolicy {
+            table: (*table).clone(),
+            policy: (*policy).clone(),
+        }],
+        Object::Trigger { table, trigger } => vec![Change::CreateTrigger {
+            table: (*table).clone(),
+            trigger: (*trigger).clone(),
+        }],
+        Object::Grant { target, grant } => vec![Change::Grant {
+            target: target.clone(),
+            grant: grant.clone(),
+        }],
         Object::Comment { target, text } => vec![Change::SetComment {
-            target,
-            text: Some(text),
+            target: target.clone(),
+            text: Some(text.to_string()),
         }],
-        Object::Rows(row) => vec![Change::InsertRow { row }],
-        Object::View(view) => vec![Change::CreateView { view }],
+        Object::Rows(row) => vec![Change::InsertRow {
+            row: (*row).clone(),
+        }],
+        Object::View(view) => vec![Change::CreateView { view: view.owned() }],
     }
 }
 
 /// The changes that drop `object` (from state `from`).
 pub fn drop(object: &Object) -> Vec<Change> {
-    match object.clone() {
-        Object::Role(role) => vec![Change::DropRole { role }],
-        Object::Membership { group, member } => vec![Change::RevokeMembership { group, member }],
-        Object::Schema(schema) => drop_schema(schema),
-        Object::Extension(extension) => vec![Change::DropExtension { extension }],
+    match object {
+        Object::Role(role) => vec![Change::DropRole { role: role.owned() }],
+        Object::Membership { group, member } => vec![Change::RevokeMembership {
+            group: group.to_string(),
+            member: member.to_string(),
+        }],
+        Object::Schema(schema) => drop_schema(schema.owned()),
+        Object::Extension(extension) => vec![Change::DropExtension {
+            extension: (*extension).clone(),
+        }],
         Object::DefaultPrivilege(dp) => vec![Change::RevokeDefaultPrivileges {
-            key: dp.key,
-            privileges: dp.privileges,
+            key: dp.key.clone(),
+            privileges: dp.privileges.clone(),
         }],
-        Object::Enum(enum_type) => vec![Change::DropEnum { enum_type }],
-        Object::Sequence(sequence) => vec![Change::DropSequence { sequence }],
-        Object::Table(table) => vec![Change::DropTable { table }],
-        Object::Function(function) => vec![Change::DropFunction {
-            target: function_target(&function),
-            function,
+        Object::Enum(enum_type) => vec![Change::DropEnum {
+            enum_type: enum_type.owned(),
         }],
-        Object::ColumnDefault { table, column, .. } => {
-            vec![Change::DropColumnDefault { table, column }]
+        Object::Sequence(sequence) => vec![Change::DropSequence {
+            sequence: sequence.owned(),
+        }],
+        Object::Table(table) => vec![Change::DropTable {
+            table: table.owned(),
+        }],
+        Object::Function(function) => {
+            let function = function.owned();
+            vec![Change::DropFunction {
+                target: function_target(&function),
+                function,
+            }]
         }
-        Object::Check { table, check } => vec![Change::DropCheck { table, check }],
-        Object::Index { table, index } => vec![Change::DropIndex { table, index }],
-        Object::ForeignKey { table, fk } => vec![Change::DropForeignKey { table, fk }],
-        Object::Policy { table, policy } => vec![Change::DropPolicy { table, policy }],
-        Object::Trigger { table, trigger } => vec![Change::DropTrigger { table, trigger }],
-        Object::Grant { target, grant } => vec![Change::Revoke { target, grant }],
-        Object::Comment { target, .. } => vec![Change::SetComment { target, text: None }],
-        Object::Rows(row) => vec![Change::DeleteRow { row }],
-        Object::View(view) => vec![Change::DropView { view }],
+        Object::ColumnDefault { table, column, .. } => vec![Change::DropColumnDefault {
+            table: (*table).clone(),
+            column: column.to_string(),
+        }],
+        Object::Check { table, check } => vec![Change::DropCheck {
+            table: (*table).clone(),
+            check: (*check).clone(),
+        }],
+        Object::Index { table, index } => vec![Change::DropIndex {
+            table: (*table).clone(),
+            index: (*index).clone(),
+        }],
+        Object::ForeignKey { table, fk } => vec![Change::DropForeignKey {
+            table: (*table).clone(),
+            fk: (*fk).clone(),
+        }],
+        Object::Policy { table, policy } => vec![Change::DropPolicy {
+            table: (*table).clone(),
+            policy: (*policy).clone(),
+        }],
+        Object::Trigger { table, trigger } => vec![Change::DropTrigger {
+            table: (*table).clone(),
+            trigger: (*trigger).clone(),
+        }],
+        Object::Grant { target, grant } => vec![Change::Revoke {
+            target: target.clone(),
+            grant: grant.clone(),
+        }],
+        Object::Comment { target, .. } => vec![Change::SetComment {
+            target: target.clone(),
+            text: None,
+        }],
+        Object::Rows(row) => vec![Change::DeleteRow {
+            row: (*row).clone(),
+        }],
+        Object::View(view) => vec![Change::DropView { view: view.owned() }],
     }
 }
 
@@ -464,7 +534,7 @@ pub fn alter(
     usings: &BTreeMap<(QName, String), Expr>,
 ) -> Option<Vec<Change>> {
     match (prev, next) {
-        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: b.clone() }]),
+        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: b.owned() }]),
         (Object::Schema(a), Object::Schema(b)) if a.created == b.created => {
             let mut out = Vec::new();
             if a.owner != b.owner {
@@ -496,7 +566,7 @@ pub fn alter(
         }
         (Object::Sequence(a), Object::Sequence(b)) if a.data_type == b.data_type => {
             Some(vec![Change::AlterSequence {
-                sequence: b.clone(),
+                sequence: b.owned(),
             }])
         }
         (Object::DefaultPrivilege(a), Object::DefaultPrivilege(b)) => {
@@ -531,10 +601,11 @@ pub fn alter(
                 .collect()
         }),
         (Object::View(a), Object::View(b)) if a.query == b.query => {
-            Some(vec![Change::AlterView { view: b.clone() }])
+            Some(vec![Change::AlterView { view: b.owned() }])
         }
         (Object::Table(a), Object::Table(b)) => {
-            alter_table(a, b, to.tables.get(&b.name).map(|t| &**t), usings).map(|actions| {
+            let full = to.tables.get(&b.name).map(|t| &**t);
+            alter_table(&a.owned(), &b.owned(), full, usings).map(|actions| {
                 vec![Change::AlterTable {
                     table: b.name.clone(),
                     actions,
@@ -544,12 +615,12 @@ pub fn alter(
         (Object::Function(a), Object::Function(b)) if a.replaceable_by(b) => {
             let target = function_target(b);
             let mut out = Vec::new();
-            let mut same = a.clone();
+            let (mut same, new) = (a.owned(), b.owned());
             same.owner = b.owner.clone();
             same.revoke_public = b.revoke_public;
-            if &same != b {
+            if same != new {
                 out.push(Change::CreateFunction {
-                    function: b.clone(),
+                    function: new,
                     replace: true,
                 });
             }
@@ -576,9 +647,9 @@ pub fn alter(
         }
         (Object::ColumnDefault { table, column, .. }, Object::ColumnDefault { expr, .. }) => {
             Some(vec![Change::SetColumnDefault {
-                table: table.clone(),
-                column: column.clone(),
-                expr: expr.clone(),
+                table: (*table).clone(),
+                column: column.to_string(),
+                expr: (*expr).clone(),
             }])
         }
         (Object::Grant { target, grant: a }, Object::Grant { grant: b, .. }) => {
@@ -610,7 +681,7 @@ pub fn alter(
         (Object::Comment { target, .. }, Object::Comment { text, .. }) => {
             Some(vec![Change::SetComment {
                 target: target.clone(),
-                text: Some(text.clone()),
+                text: Some(text.to_string()),
             }])
         }
         _ => None,

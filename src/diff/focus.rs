@@ -9,7 +9,10 @@
 //!   cheap to copy: functions are shared);
 //! - the tables and views [`affected`] by the difference (those that differ, and those that
 //!   reference something *hot*: an object that differs, or a function or view that may be
-//!   re-created with one), and the rows of those tables.
+//!   re-created with one), and the rows of those tables. A table that is the same on both
+//!   sides keeps only the parts that reference something hot (when no enum is hot):
+//!   thousands of tables whose policies call a helper with a new signature bring their
+//!   policies, not their columns' defaults, indexes and grants.
 //!
 //! Why a table left out changes nothing: it is identical on both sides and references
 //! nothing hot, so none of its nodes can be dropped, replaced or altered (replacement only
@@ -21,10 +24,8 @@
 //! differ returns exactly the changes it returns on the whole states (`tests.rs` checks this
 //! on every project in the repository).
 
-use std::collections::BTreeSet;
-
 use crate::catalog::affected::{affected, Affected};
-use crate::catalog::{Catalog, QName};
+use crate::catalog::Catalog;
 
 /// `from` and `to` narrowed to what their diff depends on (see the module documentation):
 /// to `known` when the fold already found what the two states' layer affects, else to what
@@ -38,13 +39,11 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
             &found
         }
     };
-    (
-        narrowed(from, &a.tables, &a.views),
-        narrowed(to, &a.tables, &a.views),
-    )
+    (narrowed(from, a), narrowed(to, a))
 }
 
-fn narrowed(cat: &Catalog, tables: &BTreeSet<QName>, views: &BTreeSet<QName>) -> Catalog {
+fn narrowed(cat: &Catalog, a: &Affected) -> Catalog {
+    let (tables, views) = (&a.tables, &a.views);
     Catalog {
         roles: cat.roles.clone(),
         schemas: cat.schemas.clone(),
@@ -54,7 +53,7 @@ fn narrowed(cat: &Catalog, tables: &BTreeSet<QName>, views: &BTreeSet<QName>) ->
         tables: tables
             .iter()
             .filter_map(|k| cat.tables.get_key_value(k))
-            .map(|(k, t)| (k.clone(), t.clone()))
+            .map(|(k, t)| (k.clone(), a.parts.get(k).unwrap_or(t).clone()))
             .collect(),
         functions: cat.functions.clone(),
         views: views

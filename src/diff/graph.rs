@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::catalog::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectId {
     Role(String),
     Membership { group: String, member: String },
@@ -67,44 +67,46 @@ pub struct ColumnCore {
     pub identity: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Object {
-    Role(Role),
+/// An object of the graph: what it is in the catalog, borrowed (building a graph copies no
+/// definitions; only the changes made from it own their data).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object<'a> {
+    Role(Core<'a, Role>),
     Membership {
-        group: String,
-        member: String,
+        group: &'a str,
+        member: &'a str,
     },
-    Schema(Schema),
-    Extension(Extension),
-    DefaultPrivilege(DefaultPrivilege),
-    Enum(Enum),
-    Sequence(Sequence),
-    Table(TableCore),
-    Function(Function),
+    Schema(Core<'a, Schema>),
+    Extension(&'a Extension),
+    DefaultPrivilege(&'a DefaultPrivilege),
+    Enum(Core<'a, Enum>),
+    Sequence(Core<'a, Sequence>),
+    Table(Core<'a, Table>),
+    Function(Core<'a, Function>),
     ColumnDefault {
-        table: QName,
-        column: String,
-        expr: Expr,
+        table: &'a QName,
+        column: &'a str,
+        expr: &'a Expr,
     },
     Check {
-        table: QName,
-        check: Check,
+        table: &'a QName,
+        check: &'a Check,
     },
     Index {
-        table: QName,
-        index: Index,
+        table: &'a QName,
+        index: &'a Index,
     },
     ForeignKey {
-        table: QName,
-        fk: ForeignKey,
+        table: &'a QName,
+        fk: &'a ForeignKey,
     },
     Policy {
-        table: QName,
-        policy: Policy,
+        table: &'a QName,
+        policy: &'a Policy,
     },
     Trigger {
-        table: QName,
-        trigger: Trigger,
+        table: &'a QName,
+        trigger: &'a Trigger,
     },
     Grant {
         target: Target,
@@ -112,23 +114,306 @@ pub enum Object {
     },
     Comment {
         target: Target,
-        text: String,
+        text: &'a str,
     },
-    Rows(Row),
-    View(View),
+    Rows(&'a Row),
+    View(Core<'a, View>),
+}
+
+/// An object without the parts that are objects of their own (its grants, comment,
+/// memberships; for a table its defaults, constraints, indexes, policies, triggers, grants,
+/// comments): two cores are equal when only those parts differ. `owned` copies the core out,
+/// with those parts left empty.
+#[derive(Clone, Copy, Debug)]
+pub struct Core<'a, T>(pub &'a T);
+
+impl<T> std::ops::Deref for Core<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+// Each comparison names every field (a new one must be placed on one side or the other).
+impl PartialEq for Core<'_, Role> {
+    fn eq(&self, other: &Self) -> bool {
+        let Role {
+            name,
+            login,
+            inherit,
+            bypassrls,
+            createdb,
+            createrole,
+            connection_limit,
+            password_env,
+            member_of: _,
+            comment: _,
+        } = self.0;
+        (
+            name,
+            login,
+            inherit,
+            bypassrls,
+            createdb,
+            createrole,
+            connection_limit,
+            password_env,
+        ) == (
+            &other.name,
+            &other.login,
+            &other.inherit,
+            &other.bypassrls,
+            &other.createdb,
+            &other.createrole,
+            &other.connection_limit,
+            &other.password_env,
+        )
+    }
+}
+
+impl Core<'_, Role> {
+    pub fn owned(&self) -> Role {
+        Role {
+            member_of: BTreeSet::new(),
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, Schema> {
+    fn eq(&self, other: &Self) -> bool {
+        let Schema {
+            name,
+            created,
+            owner,
+            revoke_public,
+            grants: _,
+            comment: _,
+        } = self.0;
+        (name, created, owner, revoke_public)
+            == (
+                &other.name,
+                &other.created,
+                &other.owner,
+                &other.revoke_public,
+            )
+    }
+}
+
+impl Core<'_, Schema> {
+    pub fn owned(&self) -> Schema {
+        Schema {
+            grants: Vec::new(),
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, Enum> {
+    fn eq(&self, other: &Self) -> bool {
+        let Enum {
+            name,
+            values,
+            comment: _,
+        } = self.0;
+        (name, values) == (&other.name, &other.values)
+    }
+}
+
+impl Core<'_, Enum> {
+    pub fn owned(&self) -> Enum {
+        Enum {
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, Sequence> {
+    fn eq(&self, other: &Self) -> bool {
+        let Sequence {
+            name,
+            data_type,
+            start,
+            increment,
+            grants: _,
+            comment: _,
+        } = self.0;
+        (name, data_type, start, increment)
+            == (
+                &other.name,
+                &other.data_type,
+                &other.start,
+                &other.increment,
+            )
+    }
+}
+
+impl Core<'_, Sequence> {
+    pub fn owned(&self) -> Sequence {
+        Sequence {
+            grants: Vec::new(),
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, Function> {
+    fn eq(&self, other: &Self) -> bool {
+        let Function {
+            name,
+            overload,
+            args,
+            returns,
+            language,
+            volatility,
+            strict,
+            security_definer,
+            search_path,
+            owner,
+            revoke_public,
+            grants: _,
+            comment: _,
+            body,
+            body_refs,
+        } = self.0;
+        name == &other.name
+            && overload == &other.overload
+            && args == &other.args
+            && returns == &other.returns
+            && language == &other.language
+            && volatility == &other.volatility
+            && strict == &other.strict
+            && security_definer == &other.security_definer
+            && search_path == &other.search_path
+            && owner == &other.owner
+            && revoke_public == &other.revoke_public
+            && body == &other.body
+            && body_refs == &other.body_refs
+    }
+}
+
+impl Core<'_, Function> {
+    pub fn owned(&self) -> Function {
+        Function {
+            grants: Vec::new(),
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, View> {
+    fn eq(&self, other: &Self) -> bool {
+        let View {
+            name,
+            query,
+            security_invoker,
+            security_barrier,
+            grants: _,
+            comment: _,
+        } = self.0;
+        (name, query, security_invoker, security_barrier)
+            == (
+                &other.name,
+                &other.query,
+                &other.security_invoker,
+                &other.security_barrier,
+            )
+    }
+}
+
+impl Core<'_, View> {
+    pub fn owned(&self) -> View {
+        View {
+            grants: Vec::new(),
+            comment: None,
+            ..self.0.clone()
+        }
+    }
+}
+
+impl PartialEq for Core<'_, Table> {
+    fn eq(&self, other: &Self) -> bool {
+        let Table {
+            name,
+            columns,
+            primary_key,
+            uniques,
+            checks: _,
+            foreign_keys: _,
+            indexes: _,
+            rls_enabled,
+            rls_forced,
+            policies: _,
+            grants: _,
+            triggers: _,
+            comment: _,
+        } = self.0;
+        name == &other.name
+            && columns.len() == other.columns.len()
+            && columns
+                .iter()
+                .zip(&other.columns)
+                .all(|(a, b)| column_core_eq(a, b))
+            && primary_key == &other.primary_key
+            && uniques == &other.uniques
+            && rls_enabled == &other.rls_enabled
+            && rls_forced == &other.rls_forced
+    }
+}
+
+fn column_core_eq(a: &Column, b: &Column) -> bool {
+    let Column {
+        name,
+        data_type,
+        not_null,
+        identity,
+        default: _,
+        comment: _,
+    } = a;
+    (name, data_type, not_null, identity) == (&b.name, &b.data_type, &b.not_null, &b.identity)
+}
+
+impl Core<'_, Table> {
+    pub fn owned(&self) -> TableCore {
+        let t = self.0;
+        TableCore {
+            name: t.name.clone(),
+            columns: t.columns.iter().map(ColumnCore::of).collect(),
+            primary_key: t.primary_key.clone(),
+            uniques: t.uniques.clone(),
+            rls_enabled: t.rls_enabled,
+            rls_forced: t.rls_forced,
+        }
+    }
+}
+
+impl ColumnCore {
+    pub fn of(c: &Column) -> ColumnCore {
+        ColumnCore {
+            name: c.name.clone(),
+            data_type: c.data_type.clone(),
+            not_null: c.not_null,
+            identity: c.identity.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
-pub struct Node {
-    pub object: Object,
+pub struct Node<'a> {
+    pub object: Object<'a>,
     pub parents: Vec<ObjectId>,
     pub deps: Vec<ObjectId>,
     pub after: Vec<ObjectId>,
 }
 
-pub type Graph = BTreeMap<ObjectId, Node>;
+pub type Graph<'a> = BTreeMap<ObjectId, Node<'a>>;
 
-fn node(object: Object) -> Node {
+fn node(object: Object<'_>) -> Node<'_> {
     Node {
         object,
         parents: Vec::new(),
@@ -138,7 +423,7 @@ fn node(object: Object) -> Node {
 }
 
 /// Flatten a catalog into its object graph.
-pub fn graph(cat: &Catalog) -> Graph {
+pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let mut g = Graph::new();
     let schema_dep = |s: &str| ObjectId::Schema(s.to_string());
     let type_deps = |t: &TypeRef| -> Vec<ObjectId> {
@@ -183,7 +468,7 @@ pub fn graph(cat: &Catalog) -> Graph {
             Vec::new()
         }
     };
-    let add_grants = |g: &mut Graph, owner: &ObjectId, target: &Target, grants: &[Grant]| {
+    let add_grants = |g: &mut Graph<'a>, owner: &ObjectId, target: &Target, grants: &[Grant]| {
         for grant in per_column(grants) {
             let mut n = node(Object::Grant {
                 target: target.clone(),
@@ -201,28 +486,23 @@ pub fn graph(cat: &Catalog) -> Graph {
             );
         }
     };
-    let add_comment = |g: &mut Graph, owner: &ObjectId, target: Target, text: &Option<String>| {
-        if let Some(text) = text {
-            let mut n = node(Object::Comment {
-                target,
-                text: text.clone(),
-            });
-            n.parents.push(owner.clone());
-            g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
-        }
-    };
+    let add_comment =
+        |g: &mut Graph<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
+            if let Some(text) = text {
+                let mut n = node(Object::Comment { target, text });
+                n.parents.push(owner.clone());
+                g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
+            }
+        };
 
     for role in cat.roles.values() {
         let id = ObjectId::Role(role.name.clone());
-        let mut core = role.clone();
-        core.member_of.clear();
-        core.comment = None;
-        g.insert(id.clone(), node(Object::Role(core)));
+        g.insert(id.clone(), node(Object::Role(Core(role))));
         add_comment(&mut g, &id, target("ROLE", None, &role.name), &role.comment);
         for group in &role.member_of {
             let mut n = node(Object::Membership {
-                group: group.clone(),
-                member: role.name.clone(),
+                group,
+                member: &role.name,
             });
             n.parents.push(id.clone());
             n.deps.extend(role_dep(group));
@@ -238,10 +518,7 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for s in cat.schemas.values() {
         let id = ObjectId::Schema(s.name.clone());
-        let mut core = s.clone();
-        core.grants.clear();
-        core.comment = None;
-        let mut n = node(Object::Schema(core));
+        let mut n = node(Object::Schema(Core(s)));
         if let Some(o) = &s.owner {
             n.deps.extend(role_dep(o));
         }
@@ -257,14 +534,14 @@ pub fn graph(cat: &Catalog) -> Graph {
         }
     };
     for e in cat.extensions.values() {
-        let mut n = node(Object::Extension(e.clone()));
+        let mut n = node(Object::Extension(e));
         if let Some(s) = &e.schema {
             n.deps.extend(in_schema(s));
         }
         g.insert(ObjectId::Extension(e.name.clone()), n);
     }
     for dp in cat.default_privileges.values() {
-        let mut n = node(Object::DefaultPrivilege(dp.clone()));
+        let mut n = node(Object::DefaultPrivilege(dp));
         n.deps.extend(role_dep(&dp.key.for_role));
         n.deps.extend(role_dep(&dp.key.grantee));
         if let Some(s) = &dp.key.in_schema {
@@ -274,19 +551,14 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for e in cat.enums.values() {
         let id = ObjectId::Enum(e.name.clone());
-        let mut core = e.clone();
-        core.comment = None;
-        let mut n = node(Object::Enum(core));
+        let mut n = node(Object::Enum(Core(e)));
         n.deps.extend(in_schema(&e.name.schema));
         g.insert(id.clone(), n);
         add_comment(&mut g, &id, qtarget("TYPE", &e.name), &e.comment);
     }
     for s in cat.sequences.values() {
         let id = ObjectId::Sequence(s.name.clone());
-        let mut core = s.clone();
-        core.grants.clear();
-        core.comment = None;
-        let mut n = node(Object::Sequence(core));
+        let mut n = node(Object::Sequence(Core(s)));
         n.deps.extend(in_schema(&s.name.schema));
         g.insert(id.clone(), n);
         add_grants(&mut g, &id, &qtarget("SEQUENCE", &s.name), &s.grants);
@@ -294,31 +566,14 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for t in cat.tables.values() {
         let id = ObjectId::Table(t.name.clone());
-        let core = TableCore {
-            name: t.name.clone(),
-            columns: t
-                .columns
-                .iter()
-                .map(|c| ColumnCore {
-                    name: c.name.clone(),
-                    data_type: c.data_type.clone(),
-                    not_null: c.not_null,
-                    identity: c.identity.clone(),
-                })
-                .collect(),
-            primary_key: t.primary_key.clone(),
-            uniques: t.uniques.clone(),
-            rls_enabled: t.rls_enabled,
-            rls_forced: t.rls_forced,
-        };
-        let mut n = node(Object::Table(core));
+        let mut n = node(Object::Table(Core(t)));
         n.deps.extend(in_schema(&t.name.schema));
         for c in &t.columns {
             n.deps
                 .extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
         }
         g.insert(id.clone(), n);
-        let child = |object: Object, deps: Vec<ObjectId>| Node {
+        let child = |object: Object<'a>, deps: Vec<ObjectId>| Node {
             object,
             parents: vec![id.clone()],
             deps,
@@ -333,9 +588,9 @@ pub fn graph(cat: &Catalog) -> Graph {
                     ObjectId::ColumnDefault(t.name.clone(), c.name.clone()),
                     child(
                         Object::ColumnDefault {
-                            table: t.name.clone(),
-                            column: c.name.clone(),
-                            expr: expr.clone(),
+                            table: &t.name,
+                            column: &c.name,
+                            expr,
                         },
                         deps,
                     ),
@@ -347,13 +602,7 @@ pub fn graph(cat: &Catalog) -> Graph {
                 target.table = Some(t.name.clone());
                 g.insert(
                     ObjectId::ColumnComment(t.name.clone(), c.name.clone()),
-                    child(
-                        Object::Comment {
-                            target,
-                            text: text.clone(),
-                        },
-                        Vec::new(),
-                    ),
+                    child(Object::Comment { target, text }, Vec::new()),
                 );
             }
         }
@@ -362,8 +611,8 @@ pub fn graph(cat: &Catalog) -> Graph {
                 ObjectId::Check(t.name.clone(), c.name.clone()),
                 child(
                     Object::Check {
-                        table: t.name.clone(),
-                        check: c.clone(),
+                        table: &t.name,
+                        check: c,
                     },
                     refs_deps(&c.expr.refs),
                 ),
@@ -379,8 +628,8 @@ pub fn graph(cat: &Catalog) -> Graph {
                 ObjectId::Index(t.name.clone(), i.name.clone()),
                 child(
                     Object::Index {
-                        table: t.name.clone(),
-                        index: i.clone(),
+                        table: &t.name,
+                        index: i,
                     },
                     deps,
                 ),
@@ -393,13 +642,7 @@ pub fn graph(cat: &Catalog) -> Graph {
             }
             g.insert(
                 ObjectId::ForeignKey(t.name.clone(), fk.name.clone()),
-                child(
-                    Object::ForeignKey {
-                        table: t.name.clone(),
-                        fk: fk.clone(),
-                    },
-                    deps,
-                ),
+                child(Object::ForeignKey { table: &t.name, fk }, deps),
             );
         }
         for p in &t.policies {
@@ -417,8 +660,8 @@ pub fn graph(cat: &Catalog) -> Graph {
                 ObjectId::Policy(t.name.clone(), p.name.clone()),
                 child(
                     Object::Policy {
-                        table: t.name.clone(),
-                        policy: p.clone(),
+                        table: &t.name,
+                        policy: p,
                     },
                     deps,
                 ),
@@ -434,8 +677,8 @@ pub fn graph(cat: &Catalog) -> Graph {
                 ObjectId::Trigger(t.name.clone(), tr.name.clone()),
                 child(
                     Object::Trigger {
-                        table: t.name.clone(),
-                        trigger: tr.clone(),
+                        table: &t.name,
+                        trigger: tr,
                     },
                     deps,
                 ),
@@ -446,10 +689,7 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for (key, f) in &cat.functions {
         let id = ObjectId::Function(key.clone());
-        let mut core = Function::clone(f);
-        core.grants.clear();
-        core.comment = None;
-        let mut n = node(Object::Function(core));
+        let mut n = node(Object::Function(Core(f)));
         n.deps.extend(in_schema(&f.name.schema));
         for a in &f.args {
             n.deps.extend(type_deps(&a.data_type));
@@ -478,10 +718,7 @@ pub fn graph(cat: &Catalog) -> Graph {
     }
     for v in cat.views.values() {
         let id = ObjectId::View(v.name.clone());
-        let mut core = View::clone(v);
-        core.grants.clear();
-        core.comment = None;
-        let mut n = node(Object::View(core));
+        let mut n = node(Object::View(Core(v)));
         n.deps.extend(in_schema(&v.name.schema));
         n.deps
             .extend(refs_deps(&v.query.refs).into_iter().filter(|d| d != &id));
@@ -499,7 +736,7 @@ pub fn graph(cat: &Catalog) -> Graph {
         }
     }
     for row in cat.rows.values() {
-        let mut n = node(Object::Rows(row.clone()));
+        let mut n = node(Object::Rows(row));
         n.parents.push(ObjectId::Table(row.key.table.clone()));
         for target in fk_targets.get(&row.key.table).into_iter().flatten() {
             // Tables that reference each other (or themselves) have no order between their

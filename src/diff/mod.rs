@@ -15,6 +15,7 @@
 mod changes;
 mod focus;
 pub mod graph;
+mod order;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +26,8 @@ use crate::catalog::affected::Affected;
 use crate::catalog::transition::{self, Loss, Rename, Transition};
 use crate::catalog::{ident, Catalog, Expr, QName};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use graph::{Graph, Object};
+use graph::Object;
+use order::{closure, topo_order, Index};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
@@ -94,42 +96,44 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
     let mut out = Vec::new();
     let prev = graph::graph(from);
     let next = graph::graph(to);
-    let mut status: BTreeMap<&ObjectId, Status> = BTreeMap::new();
-    let mut alters: BTreeMap<&ObjectId, Vec<Change>> = BTreeMap::new();
-    for (id, p) in &prev {
-        match next.get(id) {
-            None => {
-                status.insert(id, Status::Drop);
-            }
-            Some(n) if n.object == p.object => {
-                status.insert(id, Status::Same);
-            }
+    let ix = Index::new(&prev, &next);
+    let ids = &ix.ids;
+    // By object number (see `order`); every object is in one graph or both.
+    let mut status: Vec<Status> = vec![Status::Create; ix.len()];
+    let mut alters: Vec<Option<Vec<Change>>> = (0..ix.len()).map(|_| None).collect();
+    // The objects of the previous state, in identity order.
+    let in_prev: Vec<usize> = (0..ix.len())
+        .filter(|&i| ix.prev.nodes[i].is_some())
+        .collect();
+    for &i in &in_prev {
+        let p = ix.prev.node(i);
+        status[i] = match ix.next.nodes[i] {
+            None => Status::Drop,
+            Some(n) if n.object == p.object => Status::Same,
             Some(n) => match changes::alter(&p.object, &n.object, to, &t.usings) {
                 Some(c) => {
-                    status.insert(id, Status::Alter);
-                    alters.insert(id, c);
+                    alters[i] = Some(c);
+                    Status::Alter
                 }
-                None if matches!(id, ObjectId::Enum(_)) => {
-                    status.insert(id, Status::Rebuild);
-                }
-                None => {
-                    status.insert(id, Status::Replace);
-                }
+                None if matches!(ids[i], ObjectId::Enum(_)) => Status::Rebuild,
+                None => Status::Replace,
             },
-        }
-    }
-    for id in next.keys() {
-        status.entry(id).or_insert(Status::Create);
+        };
     }
 
     // Columns whose type changes (or that go away): PostgreSQL refuses while a view, policy,
     // or trigger condition uses them, and re-parses checks and index predicates against the
     // old type; all of those on the table are dropped before and created after.
-    let retyped = retyped_columns(from, to, &status, &alters);
-    for (id, node) in &prev {
-        if !matches!(status[id], Status::Same | Status::Alter) {
+    let rebuilt = (0..ix.len()).filter_map(|i| match (ids[i], status[i]) {
+        (ObjectId::Enum(e), Status::Rebuild) => Some(e),
+        _ => None,
+    });
+    let retyped = retyped_columns(from, to, rebuilt, alters.iter().flatten());
+    for &i in in_prev.iter().filter(|_| !retyped.is_empty()) {
+        if !matches!(status[i], Status::Same | Status::Alter) {
             continue;
         }
+        let node = ix.prev.node(i);
         let uses_retyped = |refs: &[&Expr]| {
             node.parents.iter().chain(&node.deps).any(|d| {
                 let ObjectId::Table(q) = d else { return false };
@@ -155,35 +159,37 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
                 index.predicate.as_ref().is_some_and(|p| uses_retyped(&[p]))
             }
             Object::ColumnDefault { table, column, .. } => {
-                retyped.contains(&(table.clone(), column.clone()))
+                retyped.contains(&((*table).clone(), column.to_string()))
             }
             _ => false,
         };
         if affected {
-            status.insert(id, Status::Replace);
-            alters.remove(id);
+            status[i] = Status::Replace;
+            alters[i] = None;
         }
     }
 
     // Replace whatever depends on something that goes away.
     let mut diags = Diagnostics::default();
-    let mut deferred: BTreeSet<&ObjectId> = BTreeSet::new();
+    let mut deferred: BTreeSet<usize> = BTreeSet::new();
     loop {
         let mut changed = false;
-        for (id, node) in &prev {
-            let s = status[id];
-            if !matches!(s, Status::Same | Status::Alter) {
+        for &i in &in_prev {
+            if !matches!(status[i], Status::Same | Status::Alter) {
                 continue;
             }
+            let node = ix.prev.node(i);
+            let e = &ix.prev.edges[i];
             let is_table = matches!(node.object, Object::Table(_));
-            let gone = node
+            let gone = e
                 .parents
                 .iter()
-                .chain(&node.deps)
-                .find(|d| match status.get(d) {
-                    Some(Status::Drop | Status::Replace) => true,
+                .chain(&e.deps)
+                .copied()
+                .find(|&d| match status[d] {
+                    Status::Drop | Status::Replace => true,
                     // A rebuilt enum converts the columns of its tables itself.
-                    Some(Status::Rebuild) => !is_table,
+                    Status::Rebuild => !is_table,
                     _ => false,
                 });
             if let Some(cause) = gone {
@@ -192,9 +198,9 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
                     // that goes away is dropped, a schema changes owner): the drop waits
                     // until the alteration has run.
                     let released = status[cause] == Status::Drop
-                        && next
-                            .get(id)
-                            .is_some_and(|n| !n.parents.contains(cause) && !n.deps.contains(cause));
+                        && ix.next.nodes[i].is_some_and(|n| {
+                            !n.parents.contains(ids[cause]) && !n.deps.contains(ids[cause])
+                        });
                     if released {
                         deferred.insert(cause);
                         continue;
@@ -205,14 +211,14 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
                         "is dropped and re-created"
                     };
                     diags.push(
-                        Diagnostic::error("E200", format!("{} would have to be dropped and re-created because {} {how}", describe(id), describe(cause)))
-                            .at(origin_of(to, id).or_else(|| origin_of(to, cause)))
+                        Diagnostic::error("E200", format!("{} would have to be dropped and re-created because {} {how}", describe(ids[i]), describe(ids[cause])))
+                            .at(origin_of(to, ids[i]).or_else(|| origin_of(to, ids[cause])))
                             .help("schemac does not re-create tables, schemas or roles implicitly (that loses data); change the dependency in a separate step"),
                     );
                     continue;
                 }
-                status.insert(id, Status::Replace);
-                alters.remove(id);
+                status[i] = Status::Replace;
+                alters[i] = None;
                 changed = true;
             }
         }
@@ -223,29 +229,28 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
     if diags.has_errors() {
         return Err(diags);
     }
+    let cycle = |members: Vec<usize>| {
+        let cycle: Vec<&ObjectId> = members.iter().map(|&i| ids[i]).collect();
+        cycle_error(&cycle, to)
+    };
 
     // Drops, dependents first.
-    let dropping: BTreeSet<&ObjectId> = status
+    let dropping: Vec<bool> = status
         .iter()
-        .filter(|(_, s)| matches!(s, Status::Drop | Status::Replace))
-        .map(|(id, _)| *id)
+        .map(|s| matches!(s, Status::Drop | Status::Replace))
         .collect();
-    let order = topo_order(&prev, &dropping, true).map_err(|cycle| cycle_error(&cycle, to))?;
+    let order = topo_order(&ix.prev, &dropping, true).map_err(cycle)?;
     // Drops that wait for the alterations releasing them, with whatever they need gone after.
-    let deferred = closure(&prev, &dropping, deferred);
+    let deferred = closure(&ix.prev, &dropping, &deferred);
     let mut late = Vec::new();
-    for id in order.iter().rev() {
-        let node = &prev[*id];
-        let out = if deferred.contains(id) {
-            &mut late
-        } else {
-            &mut out
-        };
+    for &i in order.iter().rev() {
+        let node = ix.prev.node(i);
+        let e = &ix.prev.edges[i];
+        let sink = if deferred[i] { &mut late } else { &mut out };
         // Goes away with its parent, unless the parent is a schema the project did not
         // create (`public`, external ones): that stays, and so would its grants.
-        let goes_with_parent = node.parents.iter().any(|p| {
-            dropping.contains(p)
-                && !matches!(prev.get(p).map(|n| &n.object), Some(Object::Schema(s)) if !s.created)
+        let goes_with_parent = e.parents.iter().any(|&p| {
+            dropping[p] && !matches!(&ix.prev.node(p).object, Object::Schema(s) if !s.created)
         });
         if goes_with_parent {
             continue;
@@ -256,43 +261,46 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
                 .tables
                 .get(table)
                 .is_some_and(|t| t.column(column).is_none());
-            if column_dropped && !node.deps.iter().any(|d| dropping.contains(d)) {
+            if column_dropped && !e.deps.iter().any(|&d| dropping[d]) {
                 continue;
             }
         }
-        out.extend(changes::drop(&node.object));
+        sink.extend(changes::drop(&node.object));
     }
     // Creations and alterations, dependencies first.
-    let building: BTreeSet<&ObjectId> = status
+    let building: Vec<bool> = status
         .iter()
-        .filter(|(_, s)| {
+        .map(|s| {
             matches!(
                 s,
                 Status::Create | Status::Replace | Status::Alter | Status::Rebuild
             )
         })
-        .map(|(id, _)| *id)
         .collect();
-    let order = topo_order(&next, &building, false).map_err(|cycle| cycle_error(&cycle, to))?;
-    for id in order {
-        match status[id] {
+    let table_altered = |table: &QName| {
+        ix.number(&ObjectId::Table(table.clone()))
+            .is_some_and(|i| status[i] == Status::Alter)
+    };
+    let order = topo_order(&ix.next, &building, false).map_err(cycle)?;
+    for i in order {
+        match status[i] {
             Status::Alter => {
-                let mut changes = alters.remove(id).unwrap_or_default();
+                let mut changes = alters[i].take().unwrap_or_default();
                 for c in &mut changes {
                     before_renames(c, &t.renames);
                 }
                 out.extend(changes);
             }
             Status::Rebuild => {
-                if let ObjectId::Enum(name) = id {
+                if let ObjectId::Enum(name) = ids[i] {
                     out.push(rebuild_enum(from, to, name, t));
                 }
             }
             _ => {
-                let node = &next[id];
+                let node = ix.next.node(i);
                 // A default of a column added to an existing table is set by the ADD COLUMN.
                 if let Object::ColumnDefault { table, column, .. } = &node.object {
-                    if added_with_default(from, to, table, column, &status) {
+                    if added_with_default(from, to, table, column, table_altered(table)) {
                         continue;
                     }
                 }
@@ -555,39 +563,6 @@ fn merge_column_grants(changes: Vec<Change>) -> Vec<Change> {
     out
 }
 
-/// `roots` and, transitively, what they need that is dropped too (their parents and
-/// dependencies, and for a parent what its children need): all of it is dropped after them.
-fn closure<'a>(
-    g: &'a Graph,
-    dropping: &BTreeSet<&'a ObjectId>,
-    roots: BTreeSet<&'a ObjectId>,
-) -> BTreeSet<&'a ObjectId> {
-    let mut out = BTreeSet::new();
-    let mut stack: Vec<&ObjectId> = roots.into_iter().collect();
-    while let Some(id) = stack.pop() {
-        if !out.insert(id) {
-            continue;
-        }
-        let node = &g[id];
-        for d in node.parents.iter().chain(&node.deps) {
-            if let Some(k) = dropping.get(d) {
-                stack.push(k);
-            }
-        }
-        // Children of a deferred parent stay until it goes, and so does what they need.
-        for child in g.values() {
-            if child.parents.contains(id) {
-                for d in child.deps.iter() {
-                    if let Some(k) = dropping.get(d) {
-                        stack.push(k);
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The changes that create one object of a graph on its own (drift reports show them as the
 /// object's definition).
 pub fn creation(object: &Object) -> Vec<Change> {
@@ -641,14 +616,14 @@ pub fn losses(changes: &[Change]) -> Vec<Loss> {
 
 /// Columns whose type changes or that are dropped from a table that stays, plus every column
 /// of an enum that is rebuilt.
-fn retyped_columns(
+fn retyped_columns<'a>(
     from: &Catalog,
     to: &Catalog,
-    status: &BTreeMap<&ObjectId, Status>,
-    alters: &BTreeMap<&ObjectId, Vec<Change>>,
+    rebuilt: impl Iterator<Item = &'a QName>,
+    alters: impl Iterator<Item = &'a Vec<Change>>,
 ) -> BTreeSet<(QName, String)> {
     let mut out = BTreeSet::new();
-    for changes in alters.values() {
+    for changes in alters {
         for c in changes {
             if let Change::AlterTable { table, actions } = c {
                 for a in actions {
@@ -665,11 +640,9 @@ fn retyped_columns(
             }
         }
     }
-    for (id, s) in status {
-        if let (ObjectId::Enum(e), Status::Rebuild) = (id, s) {
-            for col in enum_columns(from, to, e) {
-                out.insert((col.table, col.column));
-            }
+    for e in rebuilt {
+        for col in enum_columns(from, to, e) {
+            out.insert((col.table, col.column));
         }
     }
     out
@@ -759,15 +732,14 @@ fn added_with_default(
     to: &Catalog,
     table: &crate::catalog::QName,
     column: &str,
-    status: &BTreeMap<&ObjectId, Status>,
+    table_altered: bool,
 ) -> bool {
     let existed = from
         .tables
         .get(table)
         .is_some_and(|t| t.column(column).is_none());
-    let tid = ObjectId::Table(table.clone());
     existed
-        && matches!(status.get(&tid), Some(Status::Alter))
+        && table_altered
         && to
             .tables
             .get(table)
@@ -785,116 +757,6 @@ fn replaceable(object: &Object) -> bool {
             | Object::Sequence(_)
             | Object::Enum(_)
     )
-}
-
-/// Topological order of `subset` in `g`: each object after what it needs. For drop order
-/// (`for_drop`), an object also waits for what its children need (a table is dropped, taking
-/// its policies along, before the function a policy calls), and run-time-only references
-/// (`after`) are ignored, since PostgreSQL lets either side go first; only rows keep them
-/// (referencing rows are deleted before the rows they reference).
-fn topo_order<'a>(
-    g: &'a Graph,
-    subset: &BTreeSet<&'a ObjectId>,
-    for_drop: bool,
-) -> Result<Vec<&'a ObjectId>, Vec<&'a ObjectId>> {
-    let soft = |node: &'a graph::Node| -> &'a [ObjectId] {
-        if for_drop && !matches!(node.object, Object::Rows(_)) {
-            &[]
-        } else {
-            &node.after
-        }
-    };
-    let inherit_children = for_drop;
-    let mut needs: BTreeMap<&ObjectId, BTreeSet<&ObjectId>> =
-        subset.iter().map(|id| (*id, BTreeSet::new())).collect();
-    for id in subset {
-        let node = &g[*id];
-        for d in node.parents.iter().chain(&node.deps).chain(soft(node)) {
-            if let Some((k, _)) = g.get_key_value(d) {
-                if subset.contains(k) && k != *id {
-                    needs.get_mut(id).expect("in subset").insert(k);
-                }
-            }
-        }
-        if !for_drop {
-            // Through what does not change: a policy re-created on an unchanged table whose
-            // enum is rebuilt waits for the rebuild.
-            let mut seen: BTreeSet<&ObjectId> = BTreeSet::new();
-            let mut stack: Vec<&ObjectId> = node
-                .parents
-                .iter()
-                .chain(&node.deps)
-                .filter_map(|d| g.get_key_value(d).map(|(k, _)| k))
-                .filter(|k| !subset.contains(k))
-                .collect();
-            while let Some(k) = stack.pop() {
-                if !seen.insert(k) {
-                    continue;
-                }
-                let n = &g[k];
-                for d in n.parents.iter().chain(&n.deps) {
-                    let Some((dk, _)) = g.get_key_value(d) else {
-                        continue;
-                    };
-                    if subset.contains(dk) {
-                        if dk != *id {
-                            needs.get_mut(id).expect("in subset").insert(dk);
-                        }
-                    } else {
-                        stack.push(dk);
-                    }
-                }
-            }
-        }
-        if inherit_children {
-            for parent in &node.parents {
-                let Some((pk, _)) = g.get_key_value(parent) else {
-                    continue;
-                };
-                if !subset.contains(pk) {
-                    continue;
-                }
-                for d in node.deps.iter().chain(soft(node)) {
-                    if let Some((k, _)) = g.get_key_value(d) {
-                        if subset.contains(k) && k != pk && !g[k].parents.contains(parent) {
-                            needs.get_mut(pk).expect("in subset").insert(k);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let mut dependents: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
-    for (id, ns) in &needs {
-        for n in ns {
-            dependents.entry(*n).or_default().push(*id);
-        }
-    }
-    let mut remaining: BTreeMap<&ObjectId, usize> =
-        needs.iter().map(|(id, ns)| (*id, ns.len())).collect();
-    let mut ready: BTreeSet<&ObjectId> = remaining
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(id, _)| *id)
-        .collect();
-    let mut order = Vec::with_capacity(subset.len());
-    while let Some(id) = ready.pop_first() {
-        order.push(id);
-        remaining.remove(id);
-        for d in dependents.get(id).into_iter().flatten() {
-            if let Some(n) = remaining.get_mut(d) {
-                *n -= 1;
-                if *n == 0 {
-                    ready.insert(*d);
-                }
-            }
-        }
-    }
-    if remaining.is_empty() {
-        Ok(order)
-    } else {
-        Err(remaining.keys().copied().collect())
-    }
 }
 
 fn cycle_error(cycle: &[&ObjectId], to: &Catalog) -> Diagnostics {

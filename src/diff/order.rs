@@ -1,0 +1,238 @@
+//! Order: the two graphs of a diff numbered as one, and the dependency sort over them.
+//!
+//! Every object of either graph gets a number, in identity order (the order of the graphs'
+//! maps), and each node's parents, dependencies and run-time references become numbers of
+//! objects in the same graph. The differ keeps its statuses in a vector by number, and the
+//! sort breaks ties by number, which is identity order: the result is what sorting by
+//! identity gives, without comparing identities again and again.
+
+use std::collections::{BTreeSet, HashMap};
+
+use foldhash::fast::FixedState;
+
+use super::graph::{Graph, Node, Object, ObjectId};
+
+/// A node's edges, as numbers of objects of the node's own graph.
+#[derive(Default)]
+pub(super) struct Edges {
+    pub parents: Vec<usize>,
+    pub deps: Vec<usize>,
+    /// Run-time references (`Node::after`).
+    pub after: Vec<usize>,
+}
+
+/// One graph of the two, by number.
+pub(super) struct Side<'g> {
+    pub nodes: Vec<Option<&'g Node<'g>>>,
+    pub edges: Vec<Edges>,
+}
+
+impl<'g> Side<'g> {
+    /// The node numbered `i` (which must be in this graph).
+    pub fn node(&self, i: usize) -> &'g Node<'g> {
+        self.nodes[i].expect("a node of this graph")
+    }
+}
+
+/// The objects of both graphs, numbered in identity order.
+pub(super) struct Index<'g> {
+    pub ids: Vec<&'g ObjectId>,
+    numbers: HashMap<&'g ObjectId, usize, FixedState>,
+    pub prev: Side<'g>,
+    pub next: Side<'g>,
+}
+
+impl<'g> Index<'g> {
+    pub fn new(prev: &'g Graph<'g>, next: &'g Graph<'g>) -> Index<'g> {
+        let mut ids: Vec<&ObjectId> = Vec::with_capacity(prev.len().max(next.len()));
+        let (mut a, mut b) = (prev.keys().peekable(), next.keys().peekable());
+        loop {
+            let id = match (a.peek(), b.peek()) {
+                (None, None) => break,
+                (Some(x), Some(y)) if x == y => {
+                    b.next();
+                    a.next()
+                }
+                (Some(x), Some(y)) if x < y => a.next(),
+                (Some(_), None) => a.next(),
+                _ => b.next(),
+            };
+            ids.extend(id);
+        }
+        // A fast hash: the identities are schemac's own, and the map lives for one diff.
+        let numbers: HashMap<&ObjectId, usize, FixedState> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let side = |g: &'g Graph<'g>| {
+            let mut nodes: Vec<Option<&Node<'g>>> = vec![None; ids.len()];
+            for (id, node) in g {
+                nodes[numbers[id]] = Some(node);
+            }
+            // Only objects of this graph: the others have no status on this side, and the
+            // sort of this graph cannot wait for them.
+            let resolve = |list: &[ObjectId]| -> Vec<usize> {
+                list.iter()
+                    .filter_map(|d| numbers.get(d).copied())
+                    .filter(|&d| nodes[d].is_some())
+                    .collect()
+            };
+            let edges = nodes
+                .iter()
+                .map(|n| match n {
+                    Some(node) => Edges {
+                        parents: resolve(&node.parents),
+                        deps: resolve(&node.deps),
+                        after: resolve(&node.after),
+                    },
+                    None => Edges::default(),
+                })
+                .collect();
+            Side { nodes, edges }
+        };
+        let prev = side(prev);
+        let next = side(next);
+        Index {
+            ids,
+            numbers,
+            prev,
+            next,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The number of an object of either graph.
+    pub fn number(&self, id: &ObjectId) -> Option<usize> {
+        self.numbers.get(id).copied()
+    }
+}
+
+/// Topological order of the members of `side` for which `subset` holds: each object after
+/// what it needs, ties in identity order. For drop order (`for_drop`), an object also waits
+/// for what its children need (a table is dropped, taking its policies along, before the
+/// function a policy calls), and run-time-only references (`after`) are ignored, since
+/// PostgreSQL lets either side go first; only rows keep them (referencing rows are deleted
+/// before the rows they reference). Creation order also follows dependencies through what
+/// does not change: a policy re-created on an unchanged table whose enum is rebuilt waits
+/// for the rebuild. On a cycle, the members left unordered.
+pub(super) fn topo_order(
+    side: &Side<'_>,
+    subset: &[bool],
+    for_drop: bool,
+) -> Result<Vec<usize>, Vec<usize>> {
+    let n = subset.len();
+    let soft = |i: usize| -> &[usize] {
+        if for_drop && !matches!(side.node(i).object, Object::Rows(_)) {
+            &[]
+        } else {
+            &side.edges[i].after
+        }
+    };
+    let members: Vec<usize> = (0..n).filter(|&i| subset[i]).collect();
+    let mut needs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // Objects already visited by the walk from the member being looked at.
+    let mut seen: Vec<usize> = vec![usize::MAX; n];
+    let mut stack: Vec<usize> = Vec::new();
+    for &id in &members {
+        let e = &side.edges[id];
+        for &k in e.parents.iter().chain(&e.deps).chain(soft(id)) {
+            if subset[k] && k != id {
+                needs[id].push(k);
+            }
+        }
+        if !for_drop {
+            stack.extend(e.parents.iter().chain(&e.deps).filter(|&&k| !subset[k]));
+            while let Some(k) = stack.pop() {
+                if seen[k] == id {
+                    continue;
+                }
+                seen[k] = id;
+                let ek = &side.edges[k];
+                for &d in ek.parents.iter().chain(&ek.deps) {
+                    if subset[d] {
+                        if d != id {
+                            needs[id].push(d);
+                        }
+                    } else {
+                        stack.push(d);
+                    }
+                }
+            }
+        } else {
+            for &pk in &e.parents {
+                if !subset[pk] {
+                    continue;
+                }
+                for &k in e.deps.iter().chain(soft(id)) {
+                    if subset[k] && k != pk && !side.edges[k].parents.contains(&pk) {
+                        needs[pk].push(k);
+                    }
+                }
+            }
+        }
+    }
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut remaining: Vec<usize> = vec![0; n];
+    for &id in &members {
+        let ns = &mut needs[id];
+        ns.sort_unstable();
+        ns.dedup();
+        remaining[id] = ns.len();
+        for &k in ns.iter() {
+            dependents[k].push(id);
+        }
+    }
+    let mut ready: BTreeSet<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| remaining[i] == 0)
+        .collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(members.len());
+    while let Some(id) = ready.pop_first() {
+        order.push(id);
+        done[id] = true;
+        for &d in &dependents[id] {
+            remaining[d] -= 1;
+            if remaining[d] == 0 {
+                ready.insert(d);
+            }
+        }
+    }
+    if order.len() == members.len() {
+        Ok(order)
+    } else {
+        Err(members.into_iter().filter(|&i| !done[i]).collect())
+    }
+}
+
+/// `roots` and, transitively, what they need that is dropped too (their parents and
+/// dependencies, and for a parent what its children need): all of it is dropped after them.
+pub(super) fn closure(side: &Side<'_>, dropping: &[bool], roots: &BTreeSet<usize>) -> Vec<bool> {
+    let n = dropping.len();
+    let mut out = vec![false; n];
+    if roots.is_empty() {
+        return out;
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, e) in side.edges.iter().enumerate() {
+        for &p in &e.parents {
+            children[p].push(i);
+        }
+    }
+    let mut stack: Vec<usize> = roots.iter().copied().collect();
+    while let Some(id) = stack.pop() {
+        if out[id] {
+            continue;
+        }
+        out[id] = true;
+        let e = &side.edges[id];
+        stack.extend(e.parents.iter().chain(&e.deps).filter(|&&d| dropping[d]));
+        // Children of a deferred parent stay until it goes, and so does what they need.
+        for &child in &children[id] {
+            stack.extend(side.edges[child].deps.iter().filter(|&&d| dropping[d]));
+        }
+    }
+    out
+}
