@@ -24,18 +24,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
-use std::sync::Arc;
+use super::{Catalog, Column, Expr, Function, QName, Refs, Returns, Table, TypeRef, View};
 
-use super::{Catalog, Column, Function, QName, Refs, Returns, Table, TypeRef, View};
-
-/// The tables and views whose handling can differ between two states.
+/// The tables and views whose handling can differ between two states, and what is hot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Affected {
     pub tables: BTreeSet<QName>,
     pub views: BTreeSet<QName>,
-    /// Of `tables`, those that are the same in both states and concerned only through some
-    /// of their parts, reduced to those parts (see [`concerned_parts`]).
-    pub parts: BTreeMap<QName, Arc<Table>>,
+    pub hot: Hot,
 }
 
 /// What a table, view or function can point at.
@@ -52,16 +48,17 @@ enum Ref<'a> {
 }
 
 /// The objects that differ between the two states, and what may be re-created with them.
-#[derive(Default)]
-struct Hot<'a> {
-    schemas: BTreeSet<&'a str>,
-    relations: BTreeSet<&'a QName>,
-    functions: BTreeSet<&'a QName>,
-    types: BTreeSet<&'a QName>,
-    roles: BTreeSet<&'a str>,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hot {
+    schemas: BTreeSet<String>,
+    relations: BTreeSet<QName>,
+    functions: BTreeSet<QName>,
+    /// Enums, and tables (as types).
+    pub types: BTreeSet<QName>,
+    roles: BTreeSet<String>,
 }
 
-impl Hot<'_> {
+impl Hot {
     fn hit(&self, r: Ref<'_>) -> bool {
         match r {
             Ref::Schema(s) => self.schemas.contains(s),
@@ -137,22 +134,22 @@ impl Referrers {
     }
 
     /// The tables that reference something hot.
-    fn referring(&self, hot: &Hot<'_>) -> BTreeSet<&QName> {
+    fn referring(&self, hot: &Hot) -> BTreeSet<&QName> {
         let mut out = BTreeSet::new();
         for s in &hot.schemas {
-            out.extend(self.schemas.get(*s).into_iter().flatten());
+            out.extend(self.schemas.get(s).into_iter().flatten());
         }
         for q in &hot.relations {
-            out.extend(self.relations.get(*q).into_iter().flatten());
+            out.extend(self.relations.get(q).into_iter().flatten());
         }
         for q in &hot.functions {
-            out.extend(self.functions.get(*q).into_iter().flatten());
+            out.extend(self.functions.get(q).into_iter().flatten());
         }
         for q in &hot.types {
-            out.extend(self.types.get(*q).into_iter().flatten());
+            out.extend(self.types.get(q).into_iter().flatten());
         }
         for r in &hot.roles {
-            out.extend(self.roles.get(*r).into_iter().flatten());
+            out.extend(self.roles.get(r).into_iter().flatten());
         }
         out
     }
@@ -217,27 +214,27 @@ pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> 
     // Tables whose definition or rows differ.
     let mut dirty: BTreeSet<&QName> = BTreeSet::new();
     merge_join(&from.roles, &to.roles, |k, _, _| {
-        hot.roles.insert(k);
+        hot.roles.insert(k.clone());
     });
     merge_join(&from.schemas, &to.schemas, |k, _, _| {
-        hot.schemas.insert(k);
+        hot.schemas.insert(k.clone());
     });
     merge_join(&from.enums, &to.enums, |k, _, _| {
-        hot.types.insert(k);
+        hot.types.insert(k.clone());
     });
     merge_join(&from.sequences, &to.sequences, |k, _, _| {
-        hot.relations.insert(k);
+        hot.relations.insert(k.clone());
     });
     // A function PostgreSQL can replace in place (`CREATE OR REPLACE`: same arguments and
     // result) stays what its callers call: they are not concerned by its new body.
     merge_join(&from.functions, &to.functions, |k, a, b| match (a, b) {
         (Some(a), Some(b)) if a.replaceable_by(b) => {}
         _ => {
-            hot.functions.insert(&k.name);
+            hot.functions.insert(k.name.clone());
         }
     });
     merge_join(&from.views, &to.views, |k, _, _| {
-        hot.relations.insert(k);
+        hot.relations.insert(k.clone());
     });
     merge_join(&from.tables, &to.tables, |k, _, _| {
         dirty.insert(k);
@@ -246,8 +243,8 @@ pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> 
         dirty.insert(&k.table);
     });
     for &t in &dirty {
-        hot.relations.insert(t);
-        hot.types.insert(t);
+        hot.relations.insert(t.clone());
+        hot.types.insert(t.clone());
     }
 
     // Functions and views that may be re-created with what is hot are hot too.
@@ -256,13 +253,13 @@ pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> 
         for cat in [from, to] {
             for f in cat.functions.values() {
                 if !hot.functions.contains(&f.name) && function_refs(f, |r| hot.hit(r)) {
-                    hot.functions.insert(&f.name);
+                    hot.functions.insert(f.name.clone());
                     grew = true;
                 }
             }
             for v in cat.views.values() {
                 if !hot.relations.contains(&v.name) && view_refs(v, |r| hot.hit(r)) {
-                    hot.relations.insert(&v.name);
+                    hot.relations.insert(v.name.clone());
                     grew = true;
                 }
             }
@@ -292,36 +289,19 @@ pub fn affected(from: &Catalog, to: &Catalog, referrers: Option<&Referrers>) -> 
         .filter(|k| hot.relations.contains(k))
         .cloned()
         .collect();
-    // A rebuilt enum retypes the columns of every table using it, whatever reads them: the
-    // parts of such tables are not told apart then.
-    let enum_hot = hot
-        .types
-        .iter()
-        .any(|t| from.enums.contains_key(*t) || to.enums.contains_key(*t));
-    let parts = if enum_hot {
-        BTreeMap::new()
-    } else {
-        tables
-            .iter()
-            .filter(|k| !dirty.contains(k))
-            .filter_map(|k| from.tables.get(k))
-            .map(|t| (t.name.clone(), Arc::new(concerned_parts(t, &hot))))
-            .collect()
-    };
-    Affected {
-        tables,
-        views,
-        parts,
-    }
+    Affected { tables, views, hot }
 }
 
-/// A table that is the same in both states, with only the parts that reference something
-/// hot, besides what its graph node is made of (columns with their types, keys, row-level
-/// security). The parts left out are the same on both sides and none of their dependencies
-/// changes, so they cannot change (no enum is hot, so none of their columns is retyped), and
-/// nothing depends on them: a diff of the states holding the reduced table gives the same
-/// changes.
-fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
+/// A table that is the same in both states, with only the parts a diff of them can change:
+/// those that reference something hot, or read a column named in `retyped` (a column of an
+/// enum the diff rebuilds; `*` reads them all), besides what the table's own graph node is
+/// made of (columns with their types, keys, row-level security). The parts left out are the
+/// same on both sides, nothing they need changes and nothing depends on them: a diff of the
+/// states holding the reduced table gives the same changes.
+pub fn concerned_parts(t: &Table, hot: &Hot, retyped: &BTreeSet<&str>) -> Table {
+    let reads = |e: &Expr| {
+        e.refs.columns.contains("*") || e.refs.columns.iter().any(|c| retyped.contains(c.as_str()))
+    };
     let mut hit = |r: Ref<'_>| hot.hit(r);
     Table {
         name: t.name.clone(),
@@ -346,7 +326,7 @@ fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
         checks: t
             .checks
             .iter()
-            .filter(|c| sql_refs(&c.expr.refs, &mut hit))
+            .filter(|c| reads(&c.expr) || sql_refs(&c.expr.refs, &mut hit))
             .cloned()
             .collect(),
         foreign_keys: t
@@ -361,7 +341,7 @@ fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
             .filter(|i| {
                 i.predicate
                     .as_ref()
-                    .is_some_and(|p| sql_refs(&p.refs, &mut hit))
+                    .is_some_and(|p| reads(p) || sql_refs(&p.refs, &mut hit))
             })
             .cloned()
             .collect(),
@@ -374,7 +354,7 @@ fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
                 p.using
                     .iter()
                     .chain(&p.with_check)
-                    .any(|e| sql_refs(&e.refs, &mut hit))
+                    .any(|e| reads(e) || sql_refs(&e.refs, &mut hit))
                     || p.roles.iter().any(|r| hit(Ref::Role(r)))
             })
             .cloned()
@@ -393,7 +373,7 @@ fn concerned_parts(t: &Table, hot: &Hot<'_>) -> Table {
                     || tr
                         .when
                         .as_ref()
-                        .is_some_and(|w| sql_refs(&w.refs, &mut hit))
+                        .is_some_and(|w| reads(w) || sql_refs(&w.refs, &mut hit))
             })
             .cloned()
             .collect(),

@@ -158,6 +158,15 @@ pub struct Enum {
     pub comment: Option<String>,
 }
 
+impl Enum {
+    /// Whether `self` keeps every value of `prev` in order (values were only added, which
+    /// `ALTER TYPE ... ADD VALUE` can do; otherwise the type is rebuilt).
+    pub fn extends(&self, prev: &Enum) -> bool {
+        let mut kept = self.values.iter().filter(|v| prev.values.contains(v));
+        prev.values.iter().all(|p| kept.next() == Some(p)) && kept.next().is_none()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Sequence {
     pub name: QName,

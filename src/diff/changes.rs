@@ -695,12 +695,7 @@ type NewEnumValue = (String, Option<String>, Option<String>);
 /// `AFTER` the value before it), when `next` keeps every old value in order; `None` when
 /// values are removed or reordered (the type must be rebuilt).
 fn add_enum_values(prev: &Enum, next: &Enum) -> Option<Vec<NewEnumValue>> {
-    let kept: Vec<&String> = next
-        .values
-        .iter()
-        .filter(|v| prev.values.contains(v))
-        .collect();
-    if kept.len() != prev.values.len() || kept.iter().zip(&prev.values).any(|(a, b)| *a != b) {
+    if !next.extends(prev) {
         return None;
     }
     let mut out = Vec::new();

@@ -10,9 +10,9 @@
 //! - the tables and views [`affected`] by the difference (those that differ, and those that
 //!   reference something *hot*: an object that differs, or a function or view that may be
 //!   re-created with one), and the rows of those tables. A table that is the same on both
-//!   sides keeps only the parts that reference something hot (when no enum is hot):
-//!   thousands of tables whose policies call a helper with a new signature bring their
-//!   policies, not their columns' defaults, indexes and grants.
+//!   sides keeps only the parts the diff can change ([`concerned_parts`]): thousands of
+//!   tables whose policies call a helper with a new signature bring their policies, not
+//!   their columns' defaults, indexes and grants.
 //!
 //! Why a table left out changes nothing: it is identical on both sides and references
 //! nothing hot, so none of its nodes can be dropped, replaced or altered (replacement only
@@ -24,8 +24,11 @@
 //! differ returns exactly the changes it returns on the whole states (`tests.rs` checks this
 //! on every project in the repository).
 
-use crate::catalog::affected::{affected, Affected};
-use crate::catalog::Catalog;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::catalog::affected::{affected, concerned_parts, Affected};
+use crate::catalog::{Catalog, QName, Table};
 
 /// `from` and `to` narrowed to what their diff depends on (see the module documentation):
 /// to `known` when the fold already found what the two states' layer affects, else to what
@@ -39,10 +42,43 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
             &found
         }
     };
-    (narrowed(from, a), narrowed(to, a))
+    // Columns of the enums this diff rebuilds (values removed or reordered) are retyped,
+    // whatever reads them.
+    let rebuilt: BTreeSet<&QName> = a
+        .hot
+        .types
+        .iter()
+        .filter(|q| {
+            matches!((from.enums.get(*q), to.enums.get(*q)), (Some(x), Some(y)) if !y.extends(x))
+        })
+        .collect();
+    let retyped: BTreeSet<&str> = a
+        .tables
+        .iter()
+        .filter_map(|k| from.tables.get(k))
+        .flat_map(|t| &t.columns)
+        .filter(|c| {
+            c.data_type
+                .user_type
+                .as_ref()
+                .is_some_and(|q| rebuilt.contains(q))
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    // Tables the same on both sides keep only the parts the diff can change.
+    let parts: BTreeMap<&QName, Arc<Table>> = a
+        .tables
+        .iter()
+        .filter_map(|k| match (from.tables.get(k), to.tables.get(k)) {
+            (Some(x), Some(y)) if x == y => Some((k, x)),
+            _ => None,
+        })
+        .map(|(k, t)| (k, Arc::new(concerned_parts(t, &a.hot, &retyped))))
+        .collect();
+    (narrowed(from, a, &parts), narrowed(to, a, &parts))
 }
 
-fn narrowed(cat: &Catalog, a: &Affected) -> Catalog {
+fn narrowed(cat: &Catalog, a: &Affected, parts: &BTreeMap<&QName, Arc<Table>>) -> Catalog {
     let (tables, views) = (&a.tables, &a.views);
     Catalog {
         roles: cat.roles.clone(),
@@ -53,7 +89,7 @@ fn narrowed(cat: &Catalog, a: &Affected) -> Catalog {
         tables: tables
             .iter()
             .filter_map(|k| cat.tables.get_key_value(k))
-            .map(|(k, t)| (k.clone(), a.parts.get(k).unwrap_or(t).clone()))
+            .map(|(k, t)| (k.clone(), parts.get(k).unwrap_or(t).clone()))
             .collect(),
         functions: cat.functions.clone(),
         views: views
