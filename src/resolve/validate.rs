@@ -100,6 +100,10 @@ fn fill_implied(state: &mut Catalog) {
     }
 }
 
+/// Where a diagnostic about an object points, and what it calls the object: made only when
+/// there is something to report (checking thousands of valid tables formats nothing).
+type Site<'s> = &'s dyn Fn() -> (Option<Span>, String);
+
 struct Validator<'a> {
     state: &'a Catalog,
     ext: &'a Externals,
@@ -131,7 +135,7 @@ impl Validator<'_> {
             && !self.ext.schemas.contains(name)
     }
 
-    fn check_role(&self, out: &mut Vec<Diagnostic>, role: &str, span: Option<Span>, context: &str) {
+    fn check_role(&self, out: &mut Vec<Diagnostic>, role: &str, site: Site<'_>) {
         if self.role_exists(role) {
             return;
         }
@@ -143,6 +147,7 @@ impl Validator<'_> {
             .chain(self.ext.roles.iter().map(String::as_str))
             .collect();
         let help = suggest(role, known, "declare the role under `roles:` (in this or an earlier layer), or list it under `external_roles` in schemac.yaml");
+        let (span, context) = site();
         out.push(
             Diagnostic::error(
                 "E100",
@@ -153,17 +158,12 @@ impl Validator<'_> {
         );
     }
 
-    fn check_schema(
-        &self,
-        out: &mut Vec<Diagnostic>,
-        schema: &str,
-        span: Option<Span>,
-        context: &str,
-    ) {
+    fn check_schema(&self, out: &mut Vec<Diagnostic>, schema: &str, site: Site<'_>) {
         if self.schema_exists(schema) {
             return;
         }
         let help = suggest(schema, self.state.schemas.keys().map(String::as_str), "declare the schema under `schemas:`, or list it under `external_schemas` in schemac.yaml");
+        let (span, context) = site();
         out.push(
             Diagnostic::error(
                 "E101",
@@ -174,16 +174,10 @@ impl Validator<'_> {
         );
     }
 
-    fn check_type(
-        &self,
-        out: &mut Vec<Diagnostic>,
-        t: &TypeRef,
-        span: Option<Span>,
-        context: &str,
-    ) {
+    fn check_type(&self, out: &mut Vec<Diagnostic>, t: &TypeRef, site: Site<'_>) {
         let Some(q) = &t.user_type else { return };
         if !self.schema_exists(&q.schema) {
-            self.check_schema(out, &q.schema, span, context);
+            self.check_schema(out, &q.schema, site);
             return;
         }
         if !self.owned_schema(&q.schema) {
@@ -204,6 +198,7 @@ impl Validator<'_> {
             known.iter().map(String::as_str),
             "declare it under `enums:` (or as a table, for its row type)",
         );
+        let (span, context) = site();
         out.push(
             Diagnostic::error(
                 "E102",
@@ -214,13 +209,7 @@ impl Validator<'_> {
         );
     }
 
-    fn check_refs(
-        &self,
-        out: &mut Vec<Diagnostic>,
-        refs: &Refs,
-        span: Option<Span>,
-        context: &str,
-    ) {
+    fn check_refs(&self, out: &mut Vec<Diagnostic>, refs: &Refs, site: Site<'_>) {
         for rel in &refs.relations {
             if !self.owned_schema(&rel.schema)
                 || self.state.tables.contains_key(rel)
@@ -230,7 +219,7 @@ impl Validator<'_> {
                 continue;
             }
             if !self.schema_exists(&rel.schema) {
-                self.check_schema(out, &rel.schema, span.clone(), context);
+                self.check_schema(out, &rel.schema, site);
                 continue;
             }
             let known: Vec<String> = self.state.tables.keys().map(|k| k.to_string()).collect();
@@ -239,12 +228,13 @@ impl Validator<'_> {
                 known.iter().map(String::as_str),
                 "declare the table, or fix the name",
             );
+            let (span, context) = site();
             out.push(
                 Diagnostic::error(
                     "E103",
                     format!("{context} refers to table `{rel}`, which is not declared"),
                 )
-                .at(span.clone())
+                .at(span)
                 .help(help),
             );
         }
@@ -262,12 +252,13 @@ impl Validator<'_> {
                 known.iter().map(String::as_str),
                 "declare the type, or fix the name",
             );
+            let (span, context) = site();
             out.push(
                 Diagnostic::error(
                     "E114",
                     format!("{context} uses type `{t}`, which is not declared"),
                 )
-                .at(span.clone())
+                .at(span)
                 .help(help),
             );
         }
@@ -276,7 +267,7 @@ impl Validator<'_> {
                 continue;
             }
             if !self.schema_exists(&f.schema) {
-                self.check_schema(out, &f.schema, span.clone(), context);
+                self.check_schema(out, &f.schema, site);
                 continue;
             }
             let known: Vec<String> = self
@@ -290,12 +281,13 @@ impl Validator<'_> {
                 known.iter().map(String::as_str),
                 "declare the function, or fix the name",
             );
+            let (span, context) = site();
             out.push(
                 Diagnostic::error(
                     "E104",
                     format!("{context} calls function `{f}`, which is not declared"),
                 )
-                .at(span.clone())
+                .at(span)
                 .help(help),
             );
         }
@@ -305,21 +297,17 @@ impl Validator<'_> {
         for (name, v) in &self.state.views {
             let span = self.at(&[format!("view {name}")]);
             let ctx = format!("view `{name}`");
-            self.check_schema(out, &name.schema, span.clone(), &ctx);
-            self.check_refs(out, &v.query.refs, span.clone(), &ctx);
-            self.check_grants(out, &v.grants, span, &format!("a grant on `{name}`"));
+            self.check_schema(out, &name.schema, &|| (span.clone(), ctx.to_string()));
+            self.check_refs(out, &v.query.refs, &|| (span.clone(), ctx.to_string()));
+            self.check_grants(out, &v.grants, &|| {
+                (span.clone(), format!("a grant on `{name}`"))
+            });
         }
     }
 
-    fn check_grants(
-        &self,
-        out: &mut Vec<Diagnostic>,
-        grants: &[Grant],
-        span: Option<Span>,
-        context: &str,
-    ) {
+    fn check_grants(&self, out: &mut Vec<Diagnostic>, grants: &[Grant], site: Site<'_>) {
         for g in grants {
-            self.check_role(out, &g.grantee, span.clone(), context);
+            self.check_role(out, &g.grantee, site);
         }
     }
 
@@ -328,13 +316,13 @@ impl Validator<'_> {
         out: &mut Vec<Diagnostic>,
         table: &Table,
         cols: &[String],
-        span: Option<Span>,
-        context: &str,
+        site: Site<'_>,
     ) {
         if cols.is_empty() {
+            let (span, context) = site();
             out.push(
                 Diagnostic::error("E105", format!("{context} lists no columns"))
-                    .at(span.clone())
+                    .at(span)
                     .help("name at least one column"),
             );
         }
@@ -353,6 +341,7 @@ impl Validator<'_> {
                             .join(", ")
                     ),
                 };
+                let (span, context) = site();
                 out.push(
                     Diagnostic::error(
                         "E105",
@@ -361,7 +350,7 @@ impl Validator<'_> {
                             table.name
                         ),
                     )
-                    .at(span.clone())
+                    .at(span)
                     .help(help),
                 );
             }
@@ -382,12 +371,9 @@ impl Validator<'_> {
                         .help("remove it from `member_of`"),
                     );
                 } else {
-                    self.check_role(
-                        out,
-                        m,
-                        span.clone(),
-                        &format!("`member_of` of role `{}`", role.name),
-                    );
+                    self.check_role(out, m, &|| {
+                        (span.clone(), format!("`member_of` of role `{}`", role.name))
+                    });
                 }
             }
         }
@@ -397,133 +383,96 @@ impl Validator<'_> {
         for s in self.state.schemas.values() {
             let span = self.at(&[format!("schema {}", s.name)]);
             if let Some(o) = &s.owner {
-                self.check_role(
-                    out,
-                    o,
-                    span.clone(),
-                    &format!("the owner of schema `{}`", s.name),
-                );
+                self.check_role(out, o, &|| {
+                    (span.clone(), format!("the owner of schema `{}`", s.name))
+                });
             }
-            self.check_grants(
-                out,
-                &s.grants,
-                span,
-                &format!("a grant on schema `{}`", s.name),
-            );
+            self.check_grants(out, &s.grants, &|| {
+                (span.clone(), format!("a grant on schema `{}`", s.name))
+            });
         }
         for e in self.state.extensions.values() {
             if let Some(s) = &e.schema {
-                self.check_schema(
-                    out,
-                    s,
-                    self.at(&[format!("extension {}", e.name)]),
-                    &format!("extension `{}`", e.name),
-                );
+                self.check_schema(out, s, &|| {
+                    (
+                        self.at(&[format!("extension {}", e.name)]),
+                        format!("extension `{}`", e.name),
+                    )
+                });
             }
         }
         for e in self.state.enums.values() {
-            self.check_schema(
-                out,
-                &e.name.schema,
-                self.at(&[format!("type {}", e.name)]),
-                &format!("enum `{}`", e.name),
-            );
+            self.check_schema(out, &e.name.schema, &|| {
+                (
+                    self.at(&[format!("type {}", e.name)]),
+                    format!("enum `{}`", e.name),
+                )
+            });
         }
         for s in self.state.sequences.values() {
             let span = self.at(&[format!("sequence {}", s.name)]);
-            self.check_schema(
-                out,
-                &s.name.schema,
-                span.clone(),
-                &format!("sequence `{}`", s.name),
-            );
-            self.check_grants(
-                out,
-                &s.grants,
-                span,
-                &format!("a grant on sequence `{}`", s.name),
-            );
+            self.check_schema(out, &s.name.schema, &|| {
+                (span.clone(), format!("sequence `{}`", s.name))
+            });
+            self.check_grants(out, &s.grants, &|| {
+                (span.clone(), format!("a grant on sequence `{}`", s.name))
+            });
         }
     }
 
     fn tables(&self, out: &mut Vec<Diagnostic>) {
         for t in super::rules::tables(self.state, self.tables) {
-            let tkey = format!("table {}", t.name);
-            let span = self.at(std::slice::from_ref(&tkey));
-            self.check_schema(
-                out,
-                &t.name.schema,
-                span.clone(),
-                &format!("table `{}`", t.name),
-            );
+            let tkey = || format!("table {}", t.name);
+            let span = || self.at(&[tkey()]);
+            self.check_schema(out, &t.name.schema, &|| {
+                (span(), format!("table `{}`", t.name))
+            });
             if t.columns.is_empty() && !self.earlier_errors {
                 out.push(
                     Diagnostic::error("E107", format!("table `{}` has no columns", t.name))
-                        .at(span.clone())
+                        .at(span())
                         .help("declare its columns under `columns:`"),
                 );
             }
             for c in &t.columns {
-                let cspan = self.at(&[format!("{tkey} column {}", c.name), tkey.clone()]);
-                self.check_type(
-                    out,
-                    &c.data_type,
-                    cspan.clone(),
-                    &format!("column `{}` of `{}`", c.name, t.name),
-                );
+                let cspan = || self.at(&[format!("{} column {}", tkey(), c.name), tkey()]);
+                self.check_type(out, &c.data_type, &|| {
+                    (cspan(), format!("column `{}` of `{}`", c.name, t.name))
+                });
                 if let Some(d) = &c.default {
-                    self.check_refs(
-                        out,
-                        &d.refs,
-                        cspan,
-                        &format!("the default of `{}.{}`", t.name, c.name),
-                    );
+                    self.check_refs(out, &d.refs, &|| {
+                        (cspan(), format!("the default of `{}.{}`", t.name, c.name))
+                    });
                 }
             }
             if let Some(pk) = &t.primary_key {
-                self.check_columns(
-                    out,
-                    t,
-                    &pk.columns,
-                    span.clone(),
-                    &format!("the primary key of `{}`", t.name),
-                );
+                self.check_columns(out, t, &pk.columns, &|| {
+                    (span(), format!("the primary key of `{}`", t.name))
+                });
             }
             for u in &t.uniques {
-                let s = self.at(&[format!("{tkey} constraint {}", u.name), tkey.clone()]);
-                self.check_columns(
-                    out,
-                    t,
-                    &u.columns,
-                    s,
-                    &format!("unique constraint `{}`", u.name),
-                );
+                let s = || self.at(&[format!("{} constraint {}", tkey(), u.name), tkey()]);
+                self.check_columns(out, t, &u.columns, &|| {
+                    (s(), format!("unique constraint `{}`", u.name))
+                });
             }
             for c in &t.checks {
-                let s = self.at(&[format!("{tkey} constraint {}", c.name), tkey.clone()]);
-                self.check_refs(out, &c.expr.refs, s, &format!("check `{}`", c.name));
+                let s = || self.at(&[format!("{} constraint {}", tkey(), c.name), tkey()]);
+                self.check_refs(out, &c.expr.refs, &|| (s(), format!("check `{}`", c.name)));
             }
             for fk in &t.foreign_keys {
-                let s = self.at(&[format!("{tkey} constraint {}", fk.name), tkey.clone()]);
-                self.check_columns(
-                    out,
-                    t,
-                    &fk.columns,
-                    s.clone(),
-                    &format!("foreign key `{}`", fk.name),
-                );
+                let s = || self.at(&[format!("{} constraint {}", tkey(), fk.name), tkey()]);
+                self.check_columns(out, t, &fk.columns, &|| {
+                    (s(), format!("foreign key `{}`", fk.name))
+                });
                 match self.state.tables.get(&fk.ref_table) {
                     Some(rt) => {
                         if fk.ref_columns.is_empty() {
-                            out.push(Diagnostic::error("E108", format!("foreign key `{}` references `{}`, which has no primary key", fk.name, rt.name)).at(s.clone()).help("name the referenced columns with `ref_columns`"));
+                            out.push(Diagnostic::error("E108", format!("foreign key `{}` references `{}`, which has no primary key", fk.name, rt.name)).at(s()).help("name the referenced columns with `ref_columns`"));
                         } else {
-                            self.check_columns(
-                                out,
-                                rt,
-                                &fk.ref_columns,
-                                s.clone(),
-                                &format!("foreign key `{}`", fk.name),
-                            );
+                            self.check_columns(out, rt, &fk.ref_columns, &|| {
+                                (s(), format!("foreign key `{}`", fk.name))
+                            });
                             let is_key = rt
                                 .primary_key
                                 .as_ref()
@@ -533,7 +482,7 @@ impl Validator<'_> {
                                     i.unique && i.predicate.is_none() && i.columns == fk.ref_columns
                                 });
                             if !is_key {
-                                out.push(Diagnostic::error("E108", format!("foreign key `{}` references ({}) of `{}`, which is not a primary key or unique constraint", fk.name, fk.ref_columns.join(", "), rt.name)).at(s.clone()).help("reference the primary key, or declare a unique constraint on those columns"));
+                                out.push(Diagnostic::error("E108", format!("foreign key `{}` references ({}) of `{}`, which is not a primary key or unique constraint", fk.name, fk.ref_columns.join(", "), rt.name)).at(s()).help("reference the primary key, or declare a unique constraint on those columns"));
                             }
                         }
                         if fk.columns.len() != fk.ref_columns.len() && !fk.ref_columns.is_empty() {
@@ -547,7 +496,7 @@ impl Validator<'_> {
                                         fk.ref_columns.len()
                                     ),
                                 )
-                                .at(s.clone())
+                                .at(s())
                                 .help("list as many referenced columns as columns"),
                             );
                         }
@@ -570,7 +519,7 @@ impl Validator<'_> {
                                     fk.name, fk.ref_table
                                 ),
                             )
-                            .at(s)
+                            .at(s())
                             .help(help),
                         );
                     }
@@ -578,30 +527,21 @@ impl Validator<'_> {
                 }
             }
             for i in &t.indexes {
-                let s = self.at(&[format!("index {}.{}", t.name.schema, i.name), tkey.clone()]);
-                self.check_columns(
-                    out,
-                    t,
-                    &i.columns,
-                    s.clone(),
-                    &format!("index `{}`", i.name),
-                );
+                let s = || self.at(&[format!("index {}.{}", t.name.schema, i.name), tkey()]);
+                self.check_columns(out, t, &i.columns, &|| (s(), format!("index `{}`", i.name)));
                 if let Some(p) = &i.predicate {
-                    self.check_refs(
-                        out,
-                        &p.refs,
-                        s,
-                        &format!("the predicate of index `{}`", i.name),
-                    );
+                    self.check_refs(out, &p.refs, &|| {
+                        (s(), format!("the predicate of index `{}`", i.name))
+                    });
                 }
             }
             for p in &t.policies {
-                let s = self.at(&[format!("{tkey} policy {}", p.name), tkey.clone()]);
+                let s = || self.at(&[format!("{} policy {}", tkey(), p.name), tkey()]);
                 for r in &p.roles {
-                    self.check_role(out, r, s.clone(), &format!("policy `{}`", p.name));
+                    self.check_role(out, r, &|| (s(), format!("policy `{}`", p.name)));
                 }
                 for e in p.using.iter().chain(p.with_check.iter()) {
-                    self.check_refs(out, &e.refs, s.clone(), &format!("policy `{}`", p.name));
+                    self.check_refs(out, &e.refs, &|| (s(), format!("policy `{}`", p.name)));
                 }
             }
             if !t.policies.is_empty() && !t.rls_enabled {
@@ -613,33 +553,28 @@ impl Validator<'_> {
                             t.name
                         ),
                     )
-                    .at(span.clone())
+                    .at(span())
                     .help("add `rls: true`; without it PostgreSQL ignores the policies"),
                 );
             }
             for g in &t.grants {
-                self.check_role(
-                    out,
-                    &g.grantee,
-                    span.clone(),
-                    &format!("a grant on `{}`", t.name),
-                );
+                self.check_role(out, &g.grantee, &|| {
+                    (span(), format!("a grant on `{}`", t.name))
+                });
                 if !g.columns.is_empty() {
-                    self.check_columns(
-                        out,
-                        t,
-                        &g.columns,
-                        span.clone(),
-                        &format!("a column grant on `{}`", t.name),
-                    );
+                    self.check_columns(out, t, &g.columns, &|| {
+                        (span(), format!("a column grant on `{}`", t.name))
+                    });
                 }
             }
             for tr in &t.triggers {
-                let s = self.at(&[
-                    format!("{tkey} trigger {} function", tr.name),
-                    format!("{tkey} trigger {}", tr.name),
-                    tkey.clone(),
-                ]);
+                let s = || {
+                    self.at(&[
+                        format!("{} trigger {} function", tkey(), tr.name),
+                        format!("{} trigger {}", tkey(), tr.name),
+                        tkey(),
+                    ])
+                };
                 let candidates: Vec<&Function> = self
                     .state
                     .functions
@@ -657,7 +592,7 @@ impl Validator<'_> {
                                 tr.name, tr.function.name
                             ),
                         )
-                        .at(s)
+                        .at(s())
                         .help("declare the function with `returns: trigger`"),
                     ),
                     None if !self.owned_schema(&tr.function.name.schema)
@@ -682,18 +617,18 @@ impl Validator<'_> {
                                     tr.name, tr.function.name
                                 ),
                             )
-                            .at(s)
+                            .at(s())
                             .help(help),
                         );
                     }
                 }
                 if let Some(w) = &tr.when {
-                    self.check_refs(
-                        out,
-                        &w.refs,
-                        self.at(&[format!("{tkey} trigger {}", tr.name)]),
-                        &format!("the condition of trigger `{}`", tr.name),
-                    );
+                    self.check_refs(out, &w.refs, &|| {
+                        (
+                            self.at(&[format!("{} trigger {}", tkey(), tr.name)]),
+                            format!("the condition of trigger `{}`", tr.name),
+                        )
+                    });
                 }
             }
         }
@@ -703,18 +638,20 @@ impl Validator<'_> {
         for (key, f) in &self.state.functions {
             let span = self.at(&[function_origin(key)]);
             let ctx = format!("function `{key}`");
-            self.check_schema(out, &f.name.schema, span.clone(), &ctx);
+            self.check_schema(out, &f.name.schema, &|| (span.clone(), ctx.to_string()));
             for a in &f.args {
-                self.check_type(out, &a.data_type, span.clone(), &ctx);
+                self.check_type(out, &a.data_type, &|| (span.clone(), ctx.to_string()));
                 if let Some(d) = &a.default {
-                    self.check_refs(out, &d.refs, span.clone(), &ctx);
+                    self.check_refs(out, &d.refs, &|| (span.clone(), ctx.to_string()));
                 }
             }
             match &f.returns {
-                Returns::Type(t) | Returns::SetOf(t) => self.check_type(out, t, span.clone(), &ctx),
+                Returns::Type(t) | Returns::SetOf(t) => {
+                    self.check_type(out, t, &|| (span.clone(), ctx.to_string()))
+                }
                 Returns::Table(cols) => {
                     for c in cols {
-                        self.check_type(out, &c.data_type, span.clone(), &ctx);
+                        self.check_type(out, &c.data_type, &|| (span.clone(), ctx.to_string()));
                     }
                 }
                 Returns::Trigger | Returns::Void => {}
@@ -732,22 +669,26 @@ impl Validator<'_> {
                 }
             }
             if f.language == "sql" {
-                self.check_refs(
-                    out,
-                    &f.body_refs,
-                    self.at(&[function_origin(key)]),
-                    &format!("the body of `{key}`"),
-                );
+                self.check_refs(out, &f.body_refs, &|| {
+                    (
+                        self.at(&[function_origin(key)]),
+                        format!("the body of `{key}`"),
+                    )
+                });
             }
             if let Some(o) = &f.owner {
-                self.check_role(out, o, span.clone(), &format!("the owner of `{key}`"));
+                self.check_role(out, o, &|| (span.clone(), format!("the owner of `{key}`")));
             }
             if let Some(path) = &f.search_path {
                 for s in path {
-                    self.check_schema(out, s, span.clone(), &format!("the search_path of `{key}`"));
+                    self.check_schema(out, s, &|| {
+                        (span.clone(), format!("the search_path of `{key}`"))
+                    });
                 }
             }
-            self.check_grants(out, &f.grants, span, &format!("a grant on `{key}`"));
+            self.check_grants(out, &f.grants, &|| {
+                (span.clone(), format!("a grant on `{key}`"))
+            });
         }
         // Overloads a call could not tell apart.
         let overloads: Vec<(&FunctionKey, &Function)> = self
@@ -773,20 +714,16 @@ impl Validator<'_> {
     fn default_privileges(&self, out: &mut Vec<Diagnostic>) {
         for dp in self.state.default_privileges.values() {
             let span = self.at(&[super::default_privilege_key(&dp.key)]);
-            self.check_role(
-                out,
-                &dp.key.for_role,
-                span.clone(),
-                "default privileges `for_role`",
-            );
-            self.check_role(
-                out,
-                &dp.key.grantee,
-                span.clone(),
-                "default privileges `to`",
-            );
+            self.check_role(out, &dp.key.for_role, &|| {
+                (span.clone(), "default privileges `for_role`".to_string())
+            });
+            self.check_role(out, &dp.key.grantee, &|| {
+                (span.clone(), "default privileges `to`".to_string())
+            });
             if let Some(s) = &dp.key.in_schema {
-                self.check_schema(out, s, span, "default privileges `in_schema`");
+                self.check_schema(out, s, &|| {
+                    (span.clone(), "default privileges `in_schema`".to_string())
+                });
             }
         }
     }
@@ -797,7 +734,9 @@ impl Validator<'_> {
             match self.state.tables.get(&row.key.table) {
                 Some(t) => {
                     let cols: Vec<String> = row.values.iter().map(|(c, _)| c.clone()).collect();
-                    self.check_columns(out, t, &cols, span, &format!("a row of `{}`", t.name));
+                    self.check_columns(out, t, &cols, &|| {
+                        (span.clone(), format!("a row of `{}`", t.name))
+                    });
                 }
                 None => out.push(
                     Diagnostic::error(
