@@ -58,6 +58,10 @@ pub fn externals(project: &Project) -> Externals {
 /// that layer's diagnostics are reported): later layers build on it, and checking them
 /// against a state without it would only repeat its errors.
 pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
+    assert!(
+        !project.forgotten,
+        "a project whose declarations were dropped cannot be folded again"
+    );
     let ext = externals(project);
     let mut diags = Diagnostics::default();
     let mut states = vec![Catalog::default()];

@@ -9,6 +9,7 @@ use crate::catalog::{Catalog, Loss};
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::diff;
 use crate::layers::{self, Folded, Layer};
+use crate::lint::{self, LayerFindings};
 use crate::render::{RenderError, Renderer, Statement};
 use crate::resolve::is_dbmate_marker;
 use crate::spec::{self, Project};
@@ -34,11 +35,11 @@ impl From<Diagnostics> for CompileError {
     }
 }
 
-/// A compiled project: its states, what each layer changes, and the files it generates.
+/// A compiled project: its states, what the lint rules about changes found in each layer,
+/// and the files it generates.
 pub struct Compiled {
     pub folded: Folded,
-    /// Each layer's up changes, as planned before rendering (the lint rules read them).
-    pub ups: Vec<Vec<diff::Change>>,
+    pub lint: Vec<LayerFindings>,
     pub files: Vec<GeneratedFile>,
 }
 
@@ -46,8 +47,12 @@ pub struct Compiled {
 pub fn compile(project: &Project) -> Result<Compiled, CompileError> {
     let folded = layers::fold(project)?;
     let renderer = Renderer::new(Some(&project.templates_dir()))?;
-    let Output { files, ups } = compile_folded(&folded, &renderer)?;
-    Ok(Compiled { folded, ups, files })
+    let Output { files, lint } = compile_folded(&folded, &renderer)?;
+    Ok(Compiled {
+        folded,
+        lint,
+        files,
+    })
 }
 
 /// A failed compilation, with the project when it loaded (for source snippets).
@@ -65,8 +70,30 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
             error: CompileError::Diagnostics(d),
         })
     })?;
-    match compile(&project) {
-        Ok(files) => Ok((project, files)),
+    let mut project = project;
+    let folded = match layers::fold(&project) {
+        Ok(f) => f,
+        Err(d) => {
+            return Err(Box::new(CompileFailure {
+                project: Some(project),
+                error: d.into(),
+            }))
+        }
+    };
+    // Everything after this reads the states, not the parsed layers.
+    project.forget_declarations();
+    let compiled = Renderer::new(Some(&project.templates_dir()))
+        .map_err(CompileError::from)
+        .and_then(|renderer| compile_folded(&folded, &renderer));
+    match compiled {
+        Ok(Output { files, lint }) => Ok((
+            project,
+            Compiled {
+                folded,
+                lint,
+                files,
+            },
+        )),
         Err(error) => Err(Box::new(CompileFailure {
             project: Some(project),
             error,
@@ -77,8 +104,8 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
 /// What the folded layers compile to.
 pub struct Output {
     pub files: Vec<GeneratedFile>,
-    /// Each layer's up changes.
-    pub ups: Vec<Vec<diff::Change>>,
+    /// What the lint rules about changes found in each layer's up changes.
+    pub lint: Vec<LayerFindings>,
 }
 
 /// Compile every layer (and `schema.sql`). Layers compile independently once folded, so they
@@ -86,7 +113,7 @@ pub struct Output {
 /// as in order, diagnostics included.
 pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, CompileError> {
     enum Job {
-        Layer(Result<Result<(GeneratedFile, Vec<diff::Change>), Diagnostics>, RenderError>),
+        Layer(Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, RenderError>),
         Schema(Result<String, CompileError>),
     }
     // schema.sql first: it is the longest job.
@@ -100,16 +127,16 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
         unreachable!("job 0 is schema.sql")
     };
     let mut files = Vec::new();
-    let mut ups = Vec::new();
+    let mut lint = Vec::new();
     let mut diags = Diagnostics::default();
     for job in jobs {
         let Job::Layer(result) = job else {
             unreachable!("jobs 1.. are layers")
         };
         match result? {
-            Ok((file, up)) => {
+            Ok((file, found)) => {
                 files.push(file);
-                ups.push(up);
+                lint.push(found);
             }
             Err(d) => diags.extend(d),
         }
@@ -121,16 +148,17 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
         path: "schema.sql".into(),
         contents: schema?,
     });
-    Ok(Output { files, ups })
+    Ok(Output { files, lint })
 }
 
-/// Layer `i`'s migration (up and down, framed) and its up changes, or its diagnostics.
+/// Layer `i`'s migration (up and down, framed) and what the lint rules about changes find in
+/// it, or its diagnostics.
 #[allow(clippy::type_complexity)]
 fn compile_layer(
     folded: &Folded,
     renderer: &Renderer,
     i: usize,
-) -> Result<Result<(GeneratedFile, Vec<diff::Change>), Diagnostics>, RenderError> {
+) -> Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, RenderError> {
     let layer = &folded.layers[i];
     let (before, after) = (&folded.states[i], &folded.states[i + 1]);
     let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
@@ -175,7 +203,8 @@ fn compile_layer(
         path: format!("migrations/{}_{}.sql", layer.version, layer.name),
         contents,
     };
-    Ok(Ok((file, up_changes)))
+    let found = lint::lint_layer(layer, before, after, &up_changes);
+    Ok(Ok((file, found)))
 }
 
 /// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),

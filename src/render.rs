@@ -221,7 +221,7 @@ fn grantee(s: &str) -> String {
 /// a PL/pgSQL body with PostgreSQL's PL/pgSQL parser.
 pub fn plpgsql_check_text(f: &Function) -> String {
     let change = Change::CreateFunction {
-        function: f.clone(),
+        function: Box::new(f.clone()),
         replace: false,
     };
     Renderer::builtin()

@@ -639,9 +639,26 @@ pub struct Project {
     pub config_display: Arc<str>,
     pub config_text: Option<String>,
     pub layers: Vec<LayerFile>,
+    /// The layers' declarations were dropped after folding (see `forget_declarations`).
+    pub forgotten: bool,
 }
 
 impl Project {
+    /// Drop what folding has turned into states: every layer's declarations, keeping what
+    /// later stages read (`lint_allow`, and each file's text for snippets). The parsed YAML
+    /// of thousands of tables takes hundreds of megabytes; the states hold it all already.
+    /// The project can no longer be folded.
+    pub fn forget_declarations(&mut self) {
+        for l in &mut self.layers {
+            let lint_allow = std::mem::take(&mut l.spec.lint_allow);
+            l.spec = LayerSpec {
+                lint_allow,
+                ..LayerSpec::default()
+            };
+        }
+        self.forgotten = true;
+    }
+
     pub fn generated_dir(&self) -> PathBuf {
         self.root.join(&self.config.generated)
     }
@@ -766,6 +783,7 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
         config_display,
         config_text,
         layers,
+        forgotten: false,
     })
 }
 

@@ -27,7 +27,7 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     // order), then the lint rules over the states and the planned changes.
     let files = &compiled.files;
     let findings: Vec<Finding> = integrity::analyze(&project, files).findings;
-    let lint = match crate::lint::lint(&project, &compiled.folded, &compiled.ups) {
+    let lint = match crate::lint::lint(&project, &compiled.folded, &compiled.lint) {
         Ok(r) => r,
         Err(d) => {
             let e = migration::CompileError::Diagnostics(d);

@@ -50,8 +50,8 @@ pub fn run(
 /// Fold the project, plan its layers and lint it.
 pub fn lint_project(project: &Project) -> Result<Report, CompileError> {
     let folded = crate::layers::fold(project)?;
-    let ups = lint::plan(&folded)?;
-    Ok(lint::lint(project, &folded, &ups)?)
+    let layers = lint::plan(&folded)?;
+    Ok(lint::lint(project, &folded, &layers)?)
 }
 
 /// Print a report: diagnostics with snippets on stderr (text), one JSON object on stdout
@@ -134,7 +134,7 @@ pub fn refuse_on_errors(
     format: Format,
     what_not: &str,
 ) -> Option<ExitCode> {
-    let report = match lint::lint(project, &compiled.folded, &compiled.ups) {
+    let report = match lint::lint(project, &compiled.folded, &compiled.lint) {
         Ok(r) => r,
         Err(d) => {
             return Some(super::report(

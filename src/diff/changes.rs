@@ -12,13 +12,13 @@ use crate::catalog::*;
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     CreateRole {
-        role: Role,
+        role: Box<Role>,
     },
     AlterRole {
-        role: Role,
+        role: Box<Role>,
     },
     DropRole {
-        role: Role,
+        role: Box<Role>,
     },
     GrantMembership {
         group: String,
@@ -29,7 +29,7 @@ pub enum Change {
         member: String,
     },
     CreateSchema {
-        schema: Schema,
+        schema: Box<Schema>,
     },
     AlterSchemaOwner {
         name: String,
@@ -41,7 +41,7 @@ pub enum Change {
         granted: bool,
     },
     DropSchema {
-        schema: Schema,
+        schema: Box<Schema>,
     },
     CreateExtension {
         extension: Extension,
@@ -50,15 +50,15 @@ pub enum Change {
         extension: Extension,
     },
     GrantDefaultPrivileges {
-        key: DefaultPrivilegeKey,
+        key: Box<DefaultPrivilegeKey>,
         privileges: BTreeSet<Privilege>,
     },
     RevokeDefaultPrivileges {
-        key: DefaultPrivilegeKey,
+        key: Box<DefaultPrivilegeKey>,
         privileges: BTreeSet<Privilege>,
     },
     CreateEnum {
-        enum_type: Enum,
+        enum_type: Box<Enum>,
     },
     /// `ALTER TYPE ... ADD VALUE`: cannot be used in the transaction that adds it, so the
     /// migration commits these first (see `migration`). Names are those before any rename of
@@ -72,7 +72,7 @@ pub enum Change {
     /// Values removed or reordered: PostgreSQL cannot, so the type is built again under its
     /// name and every column using it converted (dependents were dropped before).
     RebuildEnum {
-        enum_type: Enum,
+        enum_type: Box<Enum>,
         old_values: Vec<String>,
         /// The temporary name of the old type while columns convert.
         old_name: String,
@@ -83,7 +83,7 @@ pub enum Change {
         replacements: Vec<(String, String)>,
     },
     DropEnum {
-        enum_type: Enum,
+        enum_type: Box<Enum>,
     },
     RenameTable {
         from: QName,
@@ -98,7 +98,7 @@ pub enum Change {
         to: String,
     },
     RenameFunction {
-        target: Target,
+        target: Box<Target>,
         to: String,
     },
     RenameColumn {
@@ -117,14 +117,14 @@ pub enum Change {
         to: String,
     },
     CreateView {
-        view: View,
+        view: Box<View>,
     },
     /// Only the options changed (`security_invoker`, `security_barrier`).
     AlterView {
-        view: View,
+        view: Box<View>,
     },
     DropView {
-        view: View,
+        view: Box<View>,
     },
     /// The down section of a migration that destroyed data: it cannot be undone.
     Irreversible {
@@ -132,28 +132,28 @@ pub enum Change {
         losses: Vec<String>,
     },
     CreateSequence {
-        sequence: Sequence,
+        sequence: Box<Sequence>,
     },
     AlterSequence {
-        sequence: Sequence,
+        sequence: Box<Sequence>,
     },
     DropSequence {
-        sequence: Sequence,
+        sequence: Box<Sequence>,
     },
     CreateTable {
-        table: TableCore,
+        table: Box<TableCore>,
     },
     AlterTable {
         table: QName,
         actions: Vec<TableAction>,
     },
     DropTable {
-        table: TableCore,
+        table: Box<TableCore>,
     },
     SetColumnDefault {
         table: QName,
         column: String,
-        expr: Expr,
+        expr: Box<Expr>,
     },
     DropColumnDefault {
         table: QName,
@@ -161,79 +161,79 @@ pub enum Change {
     },
     AddCheck {
         table: QName,
-        check: Check,
+        check: Box<Check>,
     },
     DropCheck {
         table: QName,
-        check: Check,
+        check: Box<Check>,
     },
     CreateIndex {
         table: QName,
-        index: Index,
+        index: Box<Index>,
     },
     DropIndex {
         table: QName,
-        index: Index,
+        index: Box<Index>,
     },
     AddForeignKey {
         table: QName,
-        fk: ForeignKey,
+        fk: Box<ForeignKey>,
     },
     DropForeignKey {
         table: QName,
-        fk: ForeignKey,
+        fk: Box<ForeignKey>,
     },
     CreatePolicy {
         table: QName,
-        policy: Policy,
+        policy: Box<Policy>,
     },
     DropPolicy {
         table: QName,
-        policy: Policy,
+        policy: Box<Policy>,
     },
     CreateTrigger {
         table: QName,
-        trigger: Trigger,
+        trigger: Box<Trigger>,
     },
     DropTrigger {
         table: QName,
-        trigger: Trigger,
+        trigger: Box<Trigger>,
     },
     /// `CREATE [OR REPLACE] FUNCTION`.
     CreateFunction {
-        function: Function,
+        function: Box<Function>,
         replace: bool,
     },
     DropFunction {
-        function: Function,
-        target: Target,
+        function: Box<Function>,
+        target: Box<Target>,
     },
     SetFunctionOwner {
-        target: Target,
+        target: Box<Target>,
         owner: OwnerTo,
     },
     /// Grant (`true`) or revoke (`false`) PostgreSQL's default EXECUTE for PUBLIC.
     SetPublicExecute {
-        target: Target,
+        target: Box<Target>,
         granted: bool,
     },
     Grant {
-        target: Target,
+        target: Box<Target>,
         grant: Grant,
     },
     Revoke {
-        target: Target,
+        target: Box<Target>,
         grant: Grant,
     },
     SetComment {
-        target: Target,
+        target: Box<Target>,
         text: Option<String>,
     },
     InsertRow {
-        row: Row,
+        row: Box<Row>,
     },
     DeleteRow {
-        row: Row,
+        row: Box<Row>,
     },
     RunSql {
         sql: String,
@@ -339,7 +339,7 @@ pub fn renames(from: &Catalog, renames: &[Rename]) -> Vec<Change> {
                     None => continue,
                 };
                 Change::RenameFunction {
-                    target,
+                    target: Box::new(target),
                     to: to.name.name,
                 }
             }
@@ -363,7 +363,7 @@ pub fn renames(from: &Catalog, renames: &[Rename]) -> Vec<Change> {
 /// The changes that create `object` (in state `to`).
 pub fn create(object: &Object) -> Vec<Change> {
     match object {
-        Object::Role(role) => vec![Change::CreateRole { role: role.owned() }],
+        Object::Role(role) => vec![Change::CreateRole { role: Box::new(role.owned()) }],
         Object::Membership { group, member } => vec![Change::GrantMembership {
             group: group.to_string(),
             member: member.to_string(),
@@ -373,17 +373,17 @@ pub fn create(object: &Object) -> Vec<Change> {
             extension: (*extension).clone(),
         }],
         Object::DefaultPrivilege(dp) => vec![Change::GrantDefaultPrivileges {
-            key: dp.key.clone(),
+            key: Box::new(dp.key.clone()),
             privileges: dp.privileges.clone(),
         }],
         Object::Enum(enum_type) => vec![Change::CreateEnum {
-            enum_type: enum_type.owned(),
+            enum_type: Box::new(enum_type.owned()),
         }],
         Object::Sequence(sequence) => vec![Change::CreateSequence {
-            sequence: sequence.owned(),
+            sequence: Box::new(sequence.owned()),
         }],
         Object::Table(table) => vec![Change::CreateTable {
-            table: table.owned(),
+            table: Box::new(table.owned()),
         }],
         Object::Function(function) => {
             let function = function.owned();
@@ -391,20 +391,20 @@ pub fn create(object: &Object) -> Vec<Change> {
             let mut out = Vec::new();
             if let Some(owner) = &function.owner {
                 out.push(Change::SetFunctionOwner {
-                    target: target.clone(),
+                    target: Box::new(target.clone()),
                     owner: OwnerTo::Role(owner.clone()),
                 });
             }
             if function.revoke_public {
                 out.push(Change::SetPublicExecute {
-                    target,
+                    target: Box::new(target),
                     granted: false,
                 });
             }
             out.insert(
                 0,
                 Change::CreateFunction {
-                    function,
+                    function: Box::new(function),
                     replace: false,
                 },
             );
@@ -417,27 +417,27 @@ pub fn create(object: &Object) -> Vec<Change> {
         } => vec![Change::SetColumnDefault {
             table: (*table).clone(),
             column: column.to_string(),
-            expr: (*expr).clone(),
+            expr: Box::new((*expr).clone()),
         }],
         Object::Check { table, check } => vec![Change::AddCheck {
             table: (*table).clone(),
-            check: (*check).clone(),
+            check: Box::new((*check).clone()),
         }],
         Object::Index { table, index } => vec![Change::CreateIndex {
             table: (*table).clone(),
-            index: (*index).clone(),
+            index: Box::new((*index).clone()),
         }],
         Object::ForeignKey { table, fk } => vec![Change::AddForeignKey {
             table: (*table).clone(),
-            fk: (*fk).clone(),
+            fk: Box::new((*fk).clone()),
         }],
         Object::Policy { table, policy } => vec![Change::CreatePolicy {
             table: (*table).clone(),
-            policy: (*policy).clone(),
+            policy: Box::new((*policy).clone()),
         }],
         Object::Trigger { table, trigger } => vec![Change::CreateTrigger {
             table: (*table).clone(),
-            trigger: (*trigger).clone(),
+            trigger: Box::new((*trigger).clone()),
         }],
         Object::Grant { target, grant } => vec![Change::Grant {
             target: target.clone(),
@@ -448,16 +448,16 @@ pub fn create(object: &Object) -> Vec<Change> {
             text: Some(text.to_string()),
         }],
         Object::Rows(row) => vec![Change::InsertRow {
-            row: (*row).clone(),
+            row: Box::new((*row).clone()),
         }],
-        Object::View(view) => vec![Change::CreateView { view: view.owned() }],
+        Object::View(view) => vec![Change::CreateView { view: Box::new(view.owned()) }],
     }
 }
 
 /// The changes that drop `object` (from state `from`).
 pub fn drop(object: &Object) -> Vec<Change> {
     match object {
-        Object::Role(role) => vec![Change::DropRole { role: role.owned() }],
+        Object::Role(role) => vec![Change::DropRole { role: Box::new(role.owned()) }],
         Object::Membership { group, member } => vec![Change::RevokeMembership {
             group: group.to_string(),
             member: member.to_string(),
@@ -467,23 +467,23 @@ pub fn drop(object: &Object) -> Vec<Change> {
             extension: (*extension).clone(),
         }],
         Object::DefaultPrivilege(dp) => vec![Change::RevokeDefaultPrivileges {
-            key: dp.key.clone(),
+            key: Box::new(dp.key.clone()),
             privileges: dp.privileges.clone(),
         }],
         Object::Enum(enum_type) => vec![Change::DropEnum {
-            enum_type: enum_type.owned(),
+            enum_type: Box::new(enum_type.owned()),
         }],
         Object::Sequence(sequence) => vec![Change::DropSequence {
-            sequence: sequence.owned(),
+            sequence: Box::new(sequence.owned()),
         }],
         Object::Table(table) => vec![Change::DropTable {
-            table: table.owned(),
+            table: Box::new(table.owned()),
         }],
         Object::Function(function) => {
             let function = function.owned();
             vec![Change::DropFunction {
-                target: function_target(&function),
-                function,
+                target: Box::new(function_target(&function)),
+                function: Box::new(function),
             }]
         }
         Object::ColumnDefault { table, column, .. } => vec![Change::DropColumnDefault {
@@ -492,23 +492,23 @@ pub fn drop(object: &Object) -> Vec<Change> {
         }],
         Object::Check { table, check } => vec![Change::DropCheck {
             table: (*table).clone(),
-            check: (*check).clone(),
+            check: Box::new((*check).clone()),
         }],
         Object::Index { table, index } => vec![Change::DropIndex {
             table: (*table).clone(),
-            index: (*index).clone(),
+            index: Box::new((*index).clone()),
         }],
         Object::ForeignKey { table, fk } => vec![Change::DropForeignKey {
             table: (*table).clone(),
-            fk: (*fk).clone(),
+            fk: Box::new((*fk).clone()),
         }],
         Object::Policy { table, policy } => vec![Change::DropPolicy {
             table: (*table).clone(),
-            policy: (*policy).clone(),
+            policy: Box::new((*policy).clone()),
         }],
         Object::Trigger { table, trigger } => vec![Change::DropTrigger {
             table: (*table).clone(),
-            trigger: (*trigger).clone(),
+            trigger: Box::new((*trigger).clone()),
         }],
         Object::Grant { target, grant } => vec![Change::Revoke {
             target: target.clone(),
@@ -519,9 +519,9 @@ pub fn drop(object: &Object) -> Vec<Change> {
             text: None,
         }],
         Object::Rows(row) => vec![Change::DeleteRow {
-            row: (*row).clone(),
+            row: Box::new((*row).clone()),
         }],
-        Object::View(view) => vec![Change::DropView { view: view.owned() }],
+        Object::View(view) => vec![Change::DropView { view: Box::new(view.owned()) }],
     }
 }
 
@@ -534,7 +534,7 @@ pub fn alter(
     usings: &BTreeMap<(QName, String), Expr>,
 ) -> Option<Vec<Change>> {
     match (prev, next) {
-        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: b.owned() }]),
+        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: Box::new(b.owned()) }]),
         (Object::Schema(a), Object::Schema(b)) if a.created == b.created => {
             let mut out = Vec::new();
             if a.owner != b.owner {
@@ -566,7 +566,7 @@ pub fn alter(
         }
         (Object::Sequence(a), Object::Sequence(b)) if a.data_type == b.data_type => {
             Some(vec![Change::AlterSequence {
-                sequence: b.owned(),
+                sequence: Box::new(b.owned()),
             }])
         }
         (Object::DefaultPrivilege(a), Object::DefaultPrivilege(b)) => {
@@ -577,13 +577,13 @@ pub fn alter(
                 b.privileges.difference(&a.privileges).copied().collect();
             if !removed.is_empty() {
                 out.push(Change::RevokeDefaultPrivileges {
-                    key: a.key.clone(),
+                    key: Box::new(a.key.clone()),
                     privileges: removed,
                 });
             }
             if !added.is_empty() {
                 out.push(Change::GrantDefaultPrivileges {
-                    key: b.key.clone(),
+                    key: Box::new(b.key.clone()),
                     privileges: added,
                 });
             }
@@ -601,7 +601,7 @@ pub fn alter(
                 .collect()
         }),
         (Object::View(a), Object::View(b)) if a.query == b.query => {
-            Some(vec![Change::AlterView { view: b.owned() }])
+            Some(vec![Change::AlterView { view: Box::new(b.owned()) }])
         }
         (Object::Table(a), Object::Table(b)) => {
             let full = to.tables.get(&b.name).map(|t| &**t);
@@ -620,14 +620,14 @@ pub fn alter(
             same.revoke_public = b.revoke_public;
             if same != new {
                 out.push(Change::CreateFunction {
-                    function: new,
+                    function: Box::new(new),
                     replace: true,
                 });
             }
             if a.owner != b.owner {
                 let owner = b.owner.clone().map_or(OwnerTo::CurrentUser, OwnerTo::Role);
                 out.push(Change::SetFunctionOwner {
-                    target: target.clone(),
+                    target: Box::new(target.clone()),
                     owner,
                 });
                 let grants = to
@@ -639,7 +639,7 @@ pub fn alter(
             }
             if a.revoke_public != b.revoke_public {
                 out.push(Change::SetPublicExecute {
-                    target,
+                    target: Box::new(target),
                     granted: !b.revoke_public,
                 });
             }
@@ -649,7 +649,7 @@ pub fn alter(
             Some(vec![Change::SetColumnDefault {
                 table: (*table).clone(),
                 column: column.to_string(),
-                expr: (*expr).clone(),
+                expr: Box::new((*expr).clone()),
             }])
         }
         (Object::Grant { target, grant: a }, Object::Grant { grant: b, .. }) => {
@@ -887,7 +887,7 @@ fn owner_regrants(
         .iter()
         .filter(|g| Some(&g.grantee) == old.as_ref() || Some(&g.grantee) == new.as_ref())
         .map(|g| Change::Grant {
-            target: target.clone(),
+            target: Box::new(target.clone()),
             grant: g.clone(),
         })
         .collect()
@@ -900,7 +900,7 @@ fn create_schema(schema: Schema) -> Vec<Change> {
     let name = schema.name.clone();
     let revoke = schema.revoke_public;
     if schema.created {
-        out.push(Change::CreateSchema { schema });
+        out.push(Change::CreateSchema { schema: Box::new(schema) });
     } else if let Some(owner) = &schema.owner {
         out.push(Change::AlterSchemaOwner {
             name: name.clone(),
@@ -919,7 +919,7 @@ fn create_schema(schema: Schema) -> Vec<Change> {
 /// Dropping a schema the project did not create gives back what PostgreSQL set up.
 fn drop_schema(schema: Schema) -> Vec<Change> {
     if schema.created {
-        return vec![Change::DropSchema { schema }];
+        return vec![Change::DropSchema { schema: Box::new(schema) }];
     }
     let mut out = Vec::new();
     if schema.revoke_public {

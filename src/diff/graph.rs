@@ -109,11 +109,11 @@ pub enum Object<'a> {
         trigger: &'a Trigger,
     },
     Grant {
-        target: Target,
+        target: Box<Target>,
         grant: Grant,
     },
     Comment {
-        target: Target,
+        target: Box<Target>,
         text: &'a str,
     },
     Rows(&'a Row),
@@ -471,7 +471,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let add_grants = |g: &mut Graph<'a>, owner: &ObjectId, target: &Target, grants: &[Grant]| {
         for grant in per_column(grants) {
             let mut n = node(Object::Grant {
-                target: target.clone(),
+                target: Box::new(target.clone()),
                 grant: grant.clone(),
             });
             n.parents.push(owner.clone());
@@ -489,7 +489,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let add_comment =
         |g: &mut Graph<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
             if let Some(text) = text {
-                let mut n = node(Object::Comment { target, text });
+                let mut n = node(Object::Comment { target: Box::new(target), text });
                 n.parents.push(owner.clone());
                 g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
             }
@@ -602,7 +602,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 target.table = Some(t.name.clone());
                 g.insert(
                     ObjectId::ColumnComment(t.name.clone(), c.name.clone()),
-                    child(Object::Comment { target, text }, Vec::new()),
+                    child(Object::Comment { target: Box::new(target), text }, Vec::new()),
                 );
             }
         }

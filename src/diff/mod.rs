@@ -436,7 +436,7 @@ fn undo_default_privileges(from: &Catalog, to: &Catalog, object: &Object) -> Vec
                 .collect();
             let extra: BTreeSet<_> = privileges.difference(&kept).copied().collect();
             (!extra.is_empty()).then(|| Change::Revoke {
-                target: target.clone(),
+                target: Box::new(target.clone()),
                 grant: Grant {
                     grantee: grantee.to_string(),
                     privileges: extra,
@@ -688,7 +688,7 @@ fn rebuild_enum(from: &Catalog, to: &Catalog, name: &QName, t: &Transition) -> C
         old_name: ident::truncated_with_suffix(&name.name, "__old"),
         columns: enum_columns(from, to, name),
         old_values: old.values.clone(),
-        enum_type: new,
+        enum_type: Box::new(new),
         removed,
         replacements,
     }

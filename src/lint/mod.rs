@@ -68,7 +68,8 @@ pub struct Ctx<'a> {
     pub state: &'a Catalog,
     /// The role that runs the migrations (`migrator` in schemac.yaml).
     pub migrator: Option<&'a str>,
-    /// Each layer with the states around it and its up changes.
+    /// Layers with the states around them and their up changes (for the L2xx rules, which
+    /// run one layer at a time; empty for the others).
     pub plans: Vec<Plan<'a>>,
 }
 
@@ -156,48 +157,80 @@ impl Report {
     }
 }
 
-/// Each layer's up changes (what `lint` needs when the project was only folded).
-pub fn plan(folded: &Folded) -> Result<Vec<Vec<Change>>, Diagnostics> {
+/// What the rules about changes (L2xx) found in one layer, rule by rule: all `lint` needs of
+/// a layer's planned changes, so compiling keeps these instead of the changes.
+#[derive(Debug, Default)]
+pub struct LayerFindings(Vec<(&'static str, Vec<(String, Diagnostic)>)>);
+
+impl Rule {
+    /// Whether the rule looks at each layer's changes (L2xx) rather than the final state.
+    fn per_layer(&self) -> bool {
+        self.code.starts_with("L2")
+    }
+}
+
+/// Run the rules about changes over one layer: `changes` are its up changes, from `before`
+/// to `after`.
+pub fn lint_layer(
+    layer: &Layer,
+    before: &Catalog,
+    after: &Catalog,
+    changes: &[Change],
+) -> LayerFindings {
+    let ctx = Ctx {
+        state: after,
+        migrator: None,
+        plans: vec![Plan {
+            layer,
+            before,
+            after,
+            changes,
+        }],
+    };
+    LayerFindings(
+        RULES
+            .iter()
+            .filter(|r| r.per_layer())
+            .map(|rule| {
+                let mut f = Findings {
+                    rule,
+                    out: Vec::new(),
+                };
+                (rule.check)(&ctx, &mut f);
+                (rule.code, f.out)
+            })
+            .collect(),
+    )
+}
+
+/// Every layer's findings, planning its changes (when the project was only folded).
+pub fn plan(folded: &Folded) -> Result<Vec<LayerFindings>, Diagnostics> {
     folded
         .layers
         .iter()
         .enumerate()
         .map(|(i, layer)| {
-            diff::diff_layer(
-                &folded.states[i],
-                &folded.states[i + 1],
-                &layer.transition,
-                &layer.affected,
-            )
+            let (before, after) = (&folded.states[i], &folded.states[i + 1]);
+            let changes = diff::diff_layer(before, after, &layer.transition, &layer.affected)?;
+            Ok(lint_layer(layer, before, after, &changes))
         })
         .collect()
 }
 
-/// Run every rule over a folded project and its layers' up changes (`ups`, one list per
-/// layer, from compiling or from [`plan`]). `lint_allow` entries that name an unknown rule
-/// or have no reason are errors (returned as diagnostics); entries that match no finding
-/// are reported as warnings (L001), so they do not outlive what they silence.
+/// Run every rule over a folded project: the rules about the final state here, those about
+/// changes from each layer's findings (`layers`, from compiling or from [`plan`]), in rule
+/// order, layer by layer. `lint_allow` entries that name an unknown rule or have no reason
+/// are errors (returned as diagnostics); entries that match no finding are reported as
+/// warnings (L001), so they do not outlive what they silence.
 pub fn lint(
     project: &Project,
     folded: &Folded,
-    ups: &[Vec<Change>],
+    layers: &[LayerFindings],
 ) -> Result<Report, Diagnostics> {
-    let plans = folded
-        .layers
-        .iter()
-        .zip(ups)
-        .enumerate()
-        .map(|(i, (layer, changes))| Plan {
-            layer,
-            before: &folded.states[i],
-            after: &folded.states[i + 1],
-            changes,
-        })
-        .collect();
     let ctx = Ctx {
         state: folded.last(),
         migrator: project.config.migrator.as_ref().map(|m| m.value.as_str()),
-        plans,
+        plans: Vec::new(),
     };
 
     // The allow list, from every layer.
@@ -244,12 +277,21 @@ pub fn lint(
     let mut report = Report::default();
     let mut used = BTreeSet::new();
     for rule in RULES {
-        let mut f = Findings {
-            rule,
-            out: Vec::new(),
+        let found: Vec<(String, Diagnostic)> = if rule.per_layer() {
+            layers
+                .iter()
+                .flat_map(|l| l.0.iter().filter(|(code, _)| *code == rule.code))
+                .flat_map(|(_, f)| f.iter().cloned())
+                .collect()
+        } else {
+            let mut f = Findings {
+                rule,
+                out: Vec::new(),
+            };
+            (rule.check)(&ctx, &mut f);
+            f.out
         };
-        (rule.check)(&ctx, &mut f);
-        for (object, d) in f.out {
+        for (object, d) in found {
             // Every matching entry counts as used (one may be repeated in a later layer).
             let matching: Vec<usize> = allows
                 .iter()
@@ -304,8 +346,8 @@ pub(crate) mod testing {
         }
         let project = crate::spec::load_project(dir.path()).expect("project loads");
         let folded = crate::layers::fold(&project).unwrap_or_else(|d| panic!("{d:?}"));
-        let ups = plan(&folded).unwrap_or_else(|d| panic!("{d:?}"));
-        lint(&project, &folded, &ups).unwrap_or_else(|d| panic!("{d:?}"))
+        let layers = plan(&folded).unwrap_or_else(|d| panic!("{d:?}"));
+        lint(&project, &folded, &layers).unwrap_or_else(|d| panic!("{d:?}"))
     }
 
     /// The codes found, in order.
