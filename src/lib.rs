@@ -29,6 +29,7 @@ pub mod lint;
 pub mod live;
 pub mod lock;
 pub mod migration;
+pub mod parallel;
 pub mod render;
 pub mod resolve;
 pub mod roles;

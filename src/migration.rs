@@ -118,7 +118,7 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
     }
     // schema.sql first: it is the longest job.
     let n = folded.layers.len();
-    let mut jobs = in_parallel(n + 1, |j| match j {
+    let mut jobs = crate::parallel::map(n + 1, |j| match j {
         0 => Job::Schema(schema_file(folded, renderer)),
         _ => Job::Layer(compile_layer(folded, renderer, j - 1)),
     })
@@ -207,42 +207,6 @@ fn compile_layer(
     Ok(Ok((file, found)))
 }
 
-/// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),
-/// in order. A panic in a job is raised again here.
-fn in_parallel<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let cores = std::env::var("SCHEMAC_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&t| t > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
-    let threads = cores.min(n);
-    if threads <= 1 {
-        return (0..n).map(job).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= n {
-                            return out;
-                        }
-                        out.push((i, job(i)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
-}
 
 /// Every loss of data in a layer's up section must be acknowledged by the layer, and every
 /// acknowledgement must match a loss (a stale one would silently cover a later mistake).

@@ -716,7 +716,6 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
     };
 
     let specs_dir = root.join(&config.specs);
-    let mut layers = Vec::new();
     let entries = match std::fs::read_dir(&specs_dir) {
         Ok(e) => e,
         Err(e) => {
@@ -729,6 +728,12 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
+    // Read every layer in order, then parse them on all cores; diagnostics keep file order.
+    enum Pending {
+        Failed(Diagnostic),
+        Read(LayerFile),
+    }
+    let mut pending = Vec::new();
     for path in paths {
         let file_name = path
             .file_name()
@@ -740,41 +745,43 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
         }
         let display: Arc<str> = Arc::from(format!("{}/{}", config.specs, file_name));
         let Some((version, name)) = parse_layer_file_name(&file_name) else {
-            diags.push(
+            pending.push(Pending::Failed(
                 Diagnostic::error("E002", format!("`{file_name}` is not named `<version>_<name>.yaml`"))
                     .at(Some(Span { file: display.clone(), line: 1, col: 1 }))
                     .help("name layers like `20250101120000_add_users.yaml` (digits, `_`, lower-case letters, digits and `_`); `schemac new NAME` does it for you"),
-            );
+            ));
             continue;
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    "E001",
-                    format!("cannot read {}: {e}", path.display()),
-                ));
-                continue;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => pending.push(Pending::Read(LayerFile {
+                display_path: display,
+                version,
+                name,
+                text,
+                spec: LayerSpec::default(),
+            })),
+            Err(e) => pending.push(Pending::Failed(Diagnostic::error(
+                "E001",
+                format!("cannot read {}: {e}", path.display()),
+            ))),
+        }
+    }
+    let parsed = crate::parallel::map(pending.len(), |i| match &pending[i] {
+        Pending::Read(l) if !is_blank_yaml(&l.text) => {
+            Some(parse_yaml::<LayerSpec>(&l.display_path, &l.text))
+        }
+        _ => None,
+    });
+    let mut layers = Vec::new();
+    for (p, spec) in pending.into_iter().zip(parsed) {
+        match (p, spec) {
+            (Pending::Failed(d), _) | (Pending::Read(_), Some(Err(d))) => diags.push(d),
+            (Pending::Read(mut layer), Some(Ok(spec))) => {
+                layer.spec = spec;
+                layers.push(layer);
             }
-        };
-        let spec = if is_blank_yaml(&text) {
-            LayerSpec::default()
-        } else {
-            match parse_yaml::<LayerSpec>(&display, &text) {
-                Ok(s) => s,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
-            }
-        };
-        layers.push(LayerFile {
-            display_path: display,
-            version,
-            name,
-            text,
-            spec,
-        });
+            (Pending::Read(layer), None) => layers.push(layer),
+        }
     }
     check_versions(&layers, &mut diags);
     diags.into_result(Project {

@@ -3,6 +3,9 @@
 //! exactly one expression, bodies must parse, and the schema-qualified relations and
 //! functions they name are collected for dependency ordering and reference checks.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use pg_query::protobuf::{a_const, node::Node as N};
 use pg_query::NodeEnum;
 
@@ -110,8 +113,33 @@ const ALIASES: &[&str] = &[
     "varbit",
 ];
 
+/// Fragments repeat across a project (`now()` in every table, the same policy expression on
+/// hundreds of tables): each distinct text is parsed once (per thread), since the result
+/// depends on the text alone.
+fn memo<T: Clone>(
+    cache: &'static std::thread::LocalKey<RefCell<HashMap<String, T>>>,
+    text: &str,
+    parse: impl FnOnce(&str) -> T,
+) -> T {
+    if let Some(hit) = cache.with(|c| c.borrow().get(text).cloned()) {
+        return hit;
+    }
+    let parsed = parse(text);
+    cache.with(|c| c.borrow_mut().insert(text.to_string(), parsed.clone()));
+    parsed
+}
+
+thread_local! {
+    static TYPES: RefCell<HashMap<String, Result<TypeRef, String>>> = RefCell::default();
+    static EXPRS: RefCell<HashMap<String, Result<Expr, String>>> = RefCell::default();
+}
+
 /// Parse a type such as `int`, `varchar(40)`, `auth.team_role[]` or `timestamptz`.
 pub fn parse_type(text: &str) -> Result<TypeRef, String> {
+    memo(&TYPES, text, parse_type_text)
+}
+
+fn parse_type_text(text: &str) -> Result<TypeRef, String> {
     let wrapped = format!("SELECT NULL::{text}");
     let parsed = pg_query::parse(&wrapped, pg_query::ParserOptions::DEFAULT)
         .map_err(|e| format!("`{text}` is not a type: {}", clean_error(&e)))?;
@@ -214,6 +242,10 @@ fn builtin_sql(name: &str, modifier: &str) -> String {
 /// trimmed. A fragment that ends in a `--` comment keeps a line break after it (see
 /// [`keep_comment_open`]), so the comment cannot swallow what the template writes after it.
 pub fn parse_expr(text: &str) -> Result<Expr, String> {
+    memo(&EXPRS, text, parse_expr_text)
+}
+
+fn parse_expr_text(text: &str) -> Result<Expr, String> {
     let sql = keep_comment_open(text.trim());
     if sql.is_empty() {
         return Err("the expression is empty".into());
