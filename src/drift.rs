@@ -220,7 +220,7 @@ fn in_scope(id: &ObjectId, lg: &Graph, eg: &Graph, live: &Catalog, owned: &Owner
         ObjectId::Role(_) | ObjectId::Membership { .. } | ObjectId::DefaultPrivilege(_) => {
             return true
         }
-        ObjectId::Schema(s) => Some(s.clone()),
+        ObjectId::Schema(s) => Some(s.to_string()),
         ObjectId::Extension(e) => live.extensions.get(e).and_then(|x| x.schema.clone()),
         ObjectId::Enum(q) | ObjectId::Sequence(q) | ObjectId::Table(q) | ObjectId::View(q) => {
             Some(q.schema.clone())

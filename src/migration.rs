@@ -207,7 +207,6 @@ fn compile_layer(
     Ok(Ok((file, found)))
 }
 
-
 /// Every loss of data in a layer's up section must be acknowledged by the layer, and every
 /// acknowledgement must match a loss (a stale one would silently cover a later mistake).
 fn check_data_loss(layer: &Layer, losses: &[Loss], after: &Catalog) -> Result<(), Diagnostics> {

@@ -731,7 +731,7 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
     // Read every layer in order, then parse them on all cores; diagnostics keep file order.
     enum Pending {
         Failed(Diagnostic),
-        Read(LayerFile),
+        Read(Box<LayerFile>),
     }
     let mut pending = Vec::new();
     for path in paths {
@@ -753,13 +753,13 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
             continue;
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => pending.push(Pending::Read(LayerFile {
+            Ok(text) => pending.push(Pending::Read(Box::new(LayerFile {
                 display_path: display,
                 version,
                 name,
                 text,
                 spec: LayerSpec::default(),
-            })),
+            }))),
             Err(e) => pending.push(Pending::Failed(Diagnostic::error(
                 "E001",
                 format!("cannot read {}: {e}", path.display()),
@@ -778,9 +778,9 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
             (Pending::Failed(d), _) | (Pending::Read(_), Some(Err(d))) => diags.push(d),
             (Pending::Read(mut layer), Some(Ok(spec))) => {
                 layer.spec = spec;
-                layers.push(layer);
+                layers.push(*layer);
             }
-            (Pending::Read(layer), None) => layers.push(layer),
+            (Pending::Read(layer), None) => layers.push(*layer),
         }
     }
     check_versions(&layers, &mut diags);

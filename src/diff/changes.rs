@@ -363,7 +363,9 @@ pub fn renames(from: &Catalog, renames: &[Rename]) -> Vec<Change> {
 /// The changes that create `object` (in state `to`).
 pub fn create(object: &Object) -> Vec<Change> {
     match object {
-        Object::Role(role) => vec![Change::CreateRole { role: Box::new(role.owned()) }],
+        Object::Role(role) => vec![Change::CreateRole {
+            role: Box::new(role.owned()),
+        }],
         Object::Membership { group, member } => vec![Change::GrantMembership {
             group: group.to_string(),
             member: member.to_string(),
@@ -450,14 +452,18 @@ pub fn create(object: &Object) -> Vec<Change> {
         Object::Rows(row) => vec![Change::InsertRow {
             row: Box::new((*row).clone()),
         }],
-        Object::View(view) => vec![Change::CreateView { view: Box::new(view.owned()) }],
+        Object::View(view) => vec![Change::CreateView {
+            view: Box::new(view.owned()),
+        }],
     }
 }
 
 /// The changes that drop `object` (from state `from`).
 pub fn drop(object: &Object) -> Vec<Change> {
     match object {
-        Object::Role(role) => vec![Change::DropRole { role: Box::new(role.owned()) }],
+        Object::Role(role) => vec![Change::DropRole {
+            role: Box::new(role.owned()),
+        }],
         Object::Membership { group, member } => vec![Change::RevokeMembership {
             group: group.to_string(),
             member: member.to_string(),
@@ -521,7 +527,9 @@ pub fn drop(object: &Object) -> Vec<Change> {
         Object::Rows(row) => vec![Change::DeleteRow {
             row: Box::new((*row).clone()),
         }],
-        Object::View(view) => vec![Change::DropView { view: Box::new(view.owned()) }],
+        Object::View(view) => vec![Change::DropView {
+            view: Box::new(view.owned()),
+        }],
     }
 }
 
@@ -534,7 +542,9 @@ pub fn alter(
     usings: &BTreeMap<(QName, String), Expr>,
 ) -> Option<Vec<Change>> {
     match (prev, next) {
-        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole { role: Box::new(b.owned()) }]),
+        (Object::Role(_), Object::Role(b)) => Some(vec![Change::AlterRole {
+            role: Box::new(b.owned()),
+        }]),
         (Object::Schema(a), Object::Schema(b)) if a.created == b.created => {
             let mut out = Vec::new();
             if a.owner != b.owner {
@@ -600,9 +610,9 @@ pub fn alter(
                 })
                 .collect()
         }),
-        (Object::View(a), Object::View(b)) if a.query == b.query => {
-            Some(vec![Change::AlterView { view: Box::new(b.owned()) }])
-        }
+        (Object::View(a), Object::View(b)) if a.query == b.query => Some(vec![Change::AlterView {
+            view: Box::new(b.owned()),
+        }]),
         (Object::Table(a), Object::Table(b)) => {
             let full = to.tables.get(&b.name).map(|t| &**t);
             alter_table(&a.owned(), &b.owned(), full, usings).map(|actions| {
@@ -900,7 +910,9 @@ fn create_schema(schema: Schema) -> Vec<Change> {
     let name = schema.name.clone();
     let revoke = schema.revoke_public;
     if schema.created {
-        out.push(Change::CreateSchema { schema: Box::new(schema) });
+        out.push(Change::CreateSchema {
+            schema: Box::new(schema),
+        });
     } else if let Some(owner) = &schema.owner {
         out.push(Change::AlterSchemaOwner {
             name: name.clone(),
@@ -919,7 +931,9 @@ fn create_schema(schema: Schema) -> Vec<Change> {
 /// Dropping a schema the project did not create gives back what PostgreSQL set up.
 fn drop_schema(schema: Schema) -> Vec<Change> {
     if schema.created {
-        return vec![Change::DropSchema { schema: Box::new(schema) }];
+        return vec![Change::DropSchema {
+            schema: Box::new(schema),
+        }];
     }
     let mut out = Vec::new();
     if schema.revoke_public {

@@ -4,7 +4,8 @@
 //! exist (`deps`: PostgreSQL records the dependency and refuses to drop them first), and those
 //! it merely reads at run time (`after`: creation order only).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -12,26 +13,26 @@ use crate::catalog::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectId {
-    Role(String),
-    Membership { group: String, member: String },
-    Schema(String),
+    Role(Arc<str>),
+    Membership { group: Arc<str>, member: Arc<str> },
+    Schema(Arc<str>),
     Extension(String),
-    DefaultPrivilege(DefaultPrivilegeKey),
-    Enum(QName),
-    Sequence(QName),
-    Table(QName),
-    Function(FunctionKey),
-    View(QName),
-    ColumnDefault(QName, String),
-    Check(QName, String),
-    Index(QName, String),
-    ForeignKey(QName, String),
-    Policy(QName, String),
-    Trigger(QName, String),
+    DefaultPrivilege(Box<DefaultPrivilegeKey>),
+    Enum(Arc<QName>),
+    Sequence(Arc<QName>),
+    Table(Arc<QName>),
+    Function(Arc<FunctionKey>),
+    View(Arc<QName>),
+    ColumnDefault(Arc<QName>, String),
+    Check(Arc<QName>, String),
+    Index(Arc<QName>, String),
+    ForeignKey(Arc<QName>, String),
+    Policy(Arc<QName>, String),
+    Trigger(Arc<QName>, String),
     Grant(Box<ObjectId>, String, Vec<String>),
     Comment(Box<ObjectId>),
-    ColumnComment(QName, String),
-    Rows(RowKey),
+    ColumnComment(Arc<QName>, String),
+    Rows(Box<RowKey>),
 }
 
 /// Designates an object in `GRANT ... ON`, `COMMENT ON` and friends; templates render it.
@@ -423,13 +424,76 @@ fn node(object: Object<'_>) -> Node<'_> {
 }
 
 /// Flatten a catalog into its object graph.
+/// The names of a catalog's objects, each allocated once for all the identities that name
+/// it (a table's parts, and everything that depends on it).
+struct Names<'c> {
+    roles: HashMap<&'c str, Arc<str>>,
+    schemas: HashMap<&'c str, Arc<str>>,
+    relations: HashMap<&'c QName, Arc<QName>>,
+    functions: HashMap<&'c FunctionKey, Arc<FunctionKey>>,
+}
+
+impl<'c> Names<'c> {
+    fn of(cat: &'c Catalog) -> Names<'c> {
+        let relations = cat
+            .tables
+            .keys()
+            .chain(cat.enums.keys())
+            .chain(cat.sequences.keys())
+            .chain(cat.views.keys())
+            .map(|q| (q, Arc::new(q.clone())))
+            .collect();
+        Names {
+            roles: cat
+                .roles
+                .keys()
+                .map(|r| (r.as_str(), Arc::from(r.as_str())))
+                .collect(),
+            schemas: cat
+                .schemas
+                .keys()
+                .map(|s| (s.as_str(), Arc::from(s.as_str())))
+                .collect(),
+            relations,
+            functions: cat
+                .functions
+                .keys()
+                .map(|k| (k, Arc::new(k.clone())))
+                .collect(),
+        }
+    }
+
+    fn role(&self, r: &str) -> Arc<str> {
+        self.roles.get(r).cloned().unwrap_or_else(|| Arc::from(r))
+    }
+
+    fn schema(&self, s: &str) -> Arc<str> {
+        self.schemas.get(s).cloned().unwrap_or_else(|| Arc::from(s))
+    }
+
+    fn relation(&self, q: &QName) -> Arc<QName> {
+        self.relations
+            .get(q)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(q.clone()))
+    }
+
+    fn function(&self, k: &FunctionKey) -> Arc<FunctionKey> {
+        self.functions
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(k.clone()))
+    }
+}
+
 pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let mut g = Graph::new();
-    let schema_dep = |s: &str| ObjectId::Schema(s.to_string());
+    let names = Names::of(cat);
+    let schema_dep = |s: &str| ObjectId::Schema(names.schema(s));
     let type_deps = |t: &TypeRef| -> Vec<ObjectId> {
         match &t.user_type {
-            Some(q) if cat.enums.contains_key(q) => vec![ObjectId::Enum(q.clone())],
-            Some(q) if cat.tables.contains_key(q) => vec![ObjectId::Table(q.clone())],
+            Some(q) if cat.enums.contains_key(q) => vec![ObjectId::Enum(names.relation(q))],
+            Some(q) if cat.tables.contains_key(q) => vec![ObjectId::Table(names.relation(q))],
             _ => Vec::new(),
         }
     };
@@ -437,18 +501,18 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         cat.functions
             .keys()
             .filter(|k| &k.name == name)
-            .map(|k| ObjectId::Function(k.clone()))
+            .map(|k| ObjectId::Function(names.function(k)))
             .collect()
     };
     let refs_deps = |refs: &Refs| -> Vec<ObjectId> {
         let mut out = Vec::new();
         for r in &refs.relations {
             if cat.tables.contains_key(r) {
-                out.push(ObjectId::Table(r.clone()));
+                out.push(ObjectId::Table(names.relation(r)));
             } else if cat.sequences.contains_key(r) {
-                out.push(ObjectId::Sequence(r.clone()));
+                out.push(ObjectId::Sequence(names.relation(r)));
             } else if cat.views.contains_key(r) {
-                out.push(ObjectId::View(r.clone()));
+                out.push(ObjectId::View(names.relation(r)));
             }
         }
         for f in &refs.functions {
@@ -456,14 +520,14 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
         for t in &refs.types {
             if cat.enums.contains_key(t) {
-                out.push(ObjectId::Enum(t.clone()));
+                out.push(ObjectId::Enum(names.relation(t)));
             }
         }
         out
     };
     let role_dep = |r: &str| -> Vec<ObjectId> {
         if cat.roles.contains_key(r) {
-            vec![ObjectId::Role(r.to_string())]
+            vec![ObjectId::Role(names.role(r))]
         } else {
             Vec::new()
         }
@@ -489,14 +553,17 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let add_comment =
         |g: &mut Graph<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
             if let Some(text) = text {
-                let mut n = node(Object::Comment { target: Box::new(target), text });
+                let mut n = node(Object::Comment {
+                    target: Box::new(target),
+                    text,
+                });
                 n.parents.push(owner.clone());
                 g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
             }
         };
 
     for role in cat.roles.values() {
-        let id = ObjectId::Role(role.name.clone());
+        let id = ObjectId::Role(names.role(&role.name));
         g.insert(id.clone(), node(Object::Role(Core(role))));
         add_comment(&mut g, &id, target("ROLE", None, &role.name), &role.comment);
         for group in &role.member_of {
@@ -509,15 +576,15 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             n.parents.extend(role_dep(group));
             g.insert(
                 ObjectId::Membership {
-                    group: group.clone(),
-                    member: role.name.clone(),
+                    group: names.role(group),
+                    member: names.role(&role.name),
                 },
                 n,
             );
         }
     }
     for s in cat.schemas.values() {
-        let id = ObjectId::Schema(s.name.clone());
+        let id = ObjectId::Schema(names.schema(&s.name));
         let mut n = node(Object::Schema(Core(s)));
         if let Some(o) = &s.owner {
             n.deps.extend(role_dep(o));
@@ -547,17 +614,17 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         if let Some(s) = &dp.key.in_schema {
             n.deps.extend(in_schema(s));
         }
-        g.insert(ObjectId::DefaultPrivilege(dp.key.clone()), n);
+        g.insert(ObjectId::DefaultPrivilege(Box::new(dp.key.clone())), n);
     }
     for e in cat.enums.values() {
-        let id = ObjectId::Enum(e.name.clone());
+        let id = ObjectId::Enum(names.relation(&e.name));
         let mut n = node(Object::Enum(Core(e)));
         n.deps.extend(in_schema(&e.name.schema));
         g.insert(id.clone(), n);
         add_comment(&mut g, &id, qtarget("TYPE", &e.name), &e.comment);
     }
     for s in cat.sequences.values() {
-        let id = ObjectId::Sequence(s.name.clone());
+        let id = ObjectId::Sequence(names.relation(&s.name));
         let mut n = node(Object::Sequence(Core(s)));
         n.deps.extend(in_schema(&s.name.schema));
         g.insert(id.clone(), n);
@@ -565,7 +632,8 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, qtarget("SEQUENCE", &s.name), &s.comment);
     }
     for t in cat.tables.values() {
-        let id = ObjectId::Table(t.name.clone());
+        let tq = names.relation(&t.name);
+        let id = ObjectId::Table(tq.clone());
         let mut n = node(Object::Table(Core(t)));
         n.deps.extend(in_schema(&t.name.schema));
         for c in &t.columns {
@@ -585,7 +653,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 let mut deps = refs_deps(&expr.refs);
                 deps.extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
                 g.insert(
-                    ObjectId::ColumnDefault(t.name.clone(), c.name.clone()),
+                    ObjectId::ColumnDefault(tq.clone(), c.name.clone()),
                     child(
                         Object::ColumnDefault {
                             table: &t.name,
@@ -601,14 +669,20 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 target.name = c.name.clone();
                 target.table = Some(t.name.clone());
                 g.insert(
-                    ObjectId::ColumnComment(t.name.clone(), c.name.clone()),
-                    child(Object::Comment { target: Box::new(target), text }, Vec::new()),
+                    ObjectId::ColumnComment(tq.clone(), c.name.clone()),
+                    child(
+                        Object::Comment {
+                            target: Box::new(target),
+                            text,
+                        },
+                        Vec::new(),
+                    ),
                 );
             }
         }
         for c in &t.checks {
             g.insert(
-                ObjectId::Check(t.name.clone(), c.name.clone()),
+                ObjectId::Check(tq.clone(), c.name.clone()),
                 child(
                     Object::Check {
                         table: &t.name,
@@ -625,7 +699,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 .map(|p| refs_deps(&p.refs))
                 .unwrap_or_default();
             g.insert(
-                ObjectId::Index(t.name.clone(), i.name.clone()),
+                ObjectId::Index(tq.clone(), i.name.clone()),
                 child(
                     Object::Index {
                         table: &t.name,
@@ -638,10 +712,10 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         for fk in &t.foreign_keys {
             let mut deps = Vec::new();
             if cat.tables.contains_key(&fk.ref_table) && fk.ref_table != t.name {
-                deps.push(ObjectId::Table(fk.ref_table.clone()));
+                deps.push(ObjectId::Table(names.relation(&fk.ref_table)));
             }
             g.insert(
-                ObjectId::ForeignKey(t.name.clone(), fk.name.clone()),
+                ObjectId::ForeignKey(tq.clone(), fk.name.clone()),
                 child(Object::ForeignKey { table: &t.name, fk }, deps),
             );
         }
@@ -657,7 +731,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 deps.extend(role_dep(r));
             }
             g.insert(
-                ObjectId::Policy(t.name.clone(), p.name.clone()),
+                ObjectId::Policy(tq.clone(), p.name.clone()),
                 child(
                     Object::Policy {
                         table: &t.name,
@@ -674,7 +748,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             }
             deps.retain(|d| d != &id);
             g.insert(
-                ObjectId::Trigger(t.name.clone(), tr.name.clone()),
+                ObjectId::Trigger(tq.clone(), tr.name.clone()),
                 child(
                     Object::Trigger {
                         table: &t.name,
@@ -688,7 +762,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, qtarget("TABLE", &t.name), &t.comment);
     }
     for (key, f) in &cat.functions {
-        let id = ObjectId::Function(key.clone());
+        let id = ObjectId::Function(names.function(key));
         let mut n = node(Object::Function(Core(f)));
         n.deps.extend(in_schema(&f.name.schema));
         for a in &f.args {
@@ -717,7 +791,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, t, &f.comment);
     }
     for v in cat.views.values() {
-        let id = ObjectId::View(v.name.clone());
+        let id = ObjectId::View(names.relation(&v.name));
         let mut n = node(Object::View(Core(v)));
         n.deps.extend(in_schema(&v.name.schema));
         n.deps
@@ -737,7 +811,8 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     }
     for row in cat.rows.values() {
         let mut n = node(Object::Rows(row));
-        n.parents.push(ObjectId::Table(row.key.table.clone()));
+        n.parents
+            .push(ObjectId::Table(names.relation(&row.key.table)));
         for target in fk_targets.get(&row.key.table).into_iter().flatten() {
             // Tables that reference each other (or themselves) have no order between their
             // rows: such rows must not point at rows inserted later (NULL, or in raw SQL).
@@ -748,10 +823,10 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 cat.rows
                     .keys()
                     .filter(|k| &&k.table == target)
-                    .map(|k| ObjectId::Rows(k.clone())),
+                    .map(|k| ObjectId::Rows(Box::new(k.clone()))),
             );
         }
-        g.insert(ObjectId::Rows(row.key.clone()), n);
+        g.insert(ObjectId::Rows(Box::new(row.key.clone())), n);
     }
     g
 }

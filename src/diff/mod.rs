@@ -18,6 +18,7 @@ pub mod graph;
 mod order;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub use changes::{Change, EnumColumn, TableAction};
 pub use graph::{ObjectId, Target};
@@ -125,7 +126,7 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
     // or trigger condition uses them, and re-parses checks and index predicates against the
     // old type; all of those on the table are dropped before and created after.
     let rebuilt = (0..ix.len()).filter_map(|i| match (ids[i], status[i]) {
-        (ObjectId::Enum(e), Status::Rebuild) => Some(e),
+        (ObjectId::Enum(e), Status::Rebuild) => Some(&**e),
         _ => None,
     });
     let retyped = retyped_columns(from, to, rebuilt, alters.iter().flatten());
@@ -138,7 +139,7 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
             node.parents.iter().chain(&node.deps).any(|d| {
                 let ObjectId::Table(q) = d else { return false };
                 retyped.iter().any(|(t, c)| {
-                    t == q
+                    t == &**q
                         && refs
                             .iter()
                             .any(|e| e.refs.columns.contains(c) || e.refs.columns.contains("*"))
@@ -278,7 +279,7 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
         })
         .collect();
     let table_altered = |table: &QName| {
-        ix.number(&ObjectId::Table(table.clone()))
+        ix.number(&ObjectId::Table(Arc::new(table.clone())))
             .is_some_and(|i| status[i] == Status::Alter)
     };
     let order = topo_order(&ix.next, &building, false).map_err(cycle)?;
