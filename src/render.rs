@@ -112,7 +112,7 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
-        env.add_filter("ident", |s: String| quote_ident(&s));
+        env.add_filter("ident", |s: &str| quote_ident(s));
         env.add_filter("idents", |v: Vec<String>| {
             v.iter()
                 .map(|s| quote_ident(s))
@@ -123,8 +123,8 @@ impl Renderer {
         env.add_filter("literal", |s: Option<String>| {
             s.map_or_else(|| "NULL".to_string(), |s| quote_literal(&s))
         });
-        env.add_filter("dollar", |s: String| dollar_quote(&s));
-        env.add_filter("grantee", |s: String| grantee(&s));
+        env.add_filter("dollar", |s: &str| dollar_quote(s));
+        env.add_filter("grantee", |s: &str| grantee(s));
         env.add_filter("grantees", |v: Vec<String>| {
             v.iter().map(|s| grantee(s)).collect::<Vec<_>>().join(", ")
         });
@@ -192,21 +192,15 @@ impl Renderer {
 
 fn qname(v: Value) -> Result<String, Error> {
     let part = |key: &str| -> Result<String, Error> {
-        v.get_attr(key)?
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("qname: `{key}` is not a string"),
-                )
-            })
+        let value = v.get_attr(key)?;
+        value.as_str().map(quote_ident).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("qname: `{key}` is not a string"),
+            )
+        })
     };
-    Ok(format!(
-        "{}.{}",
-        quote_ident(&part("schema")?),
-        quote_ident(&part("name")?)
-    ))
+    Ok(format!("{}.{}", part("schema")?, part("name")?))
 }
 
 fn grantee(s: &str) -> String {

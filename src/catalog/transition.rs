@@ -289,13 +289,16 @@ impl Rename {
     }
 }
 
-/// Apply renames in order.
-pub fn apply_all(renames: &[Rename], cat: &Catalog) -> Catalog {
+/// Apply renames in order (without copying the state when there are none).
+pub fn apply_all<'c>(renames: &[Rename], cat: &'c Catalog) -> std::borrow::Cow<'c, Catalog> {
+    if renames.is_empty() {
+        return std::borrow::Cow::Borrowed(cat);
+    }
     let mut out = cat.clone();
     for r in renames {
         r.apply(&mut out);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The renames that undo `renames`.

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use foldhash::fast::FixedState;
+
 use crate::catalog::*;
 use crate::diagnostic::{Diagnostic, Span};
 
@@ -81,20 +83,20 @@ pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Dia
         }
     }
     for t in tables(state, only) {
-        let tkey = format!("table {}", t.name);
+        let tkey = || format!("table {}", t.name);
         for c in &t.columns {
             if c.identity.is_some() && !SERIAL_TYPES.contains(&c.data_type.sql.as_str()) {
                 out.push(
                     Diagnostic::error("E115", format!("identity column `{}.{}` has type {}; identities are smallint, integer or bigint", t.name, c.name, c.data_type.sql))
-                        .at(at(&[format!("{tkey} column {}", c.name), tkey.clone()]))
+                        .at(at(&[format!("{} column {}", tkey(), c.name), tkey()]))
                         .help("make the column an integer type, or use a default such as `gen_random_uuid()` instead of an identity"),
                 );
             }
         }
         for tr in &t.triggers {
-            let span = at(&[format!("{tkey} trigger {}", tr.name), tkey.clone()]);
+            let span = || at(&[format!("{} trigger {}", tkey(), tr.name), tkey()]);
             let mut bad = |msg: String, help: &str| {
-                out.push(Diagnostic::error("E116", msg).at(span.clone()).help(help));
+                out.push(Diagnostic::error("E116", msg).at(span()).help(help));
             };
             if tr.timing == "INSTEAD OF" {
                 bad(
@@ -119,7 +121,7 @@ pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Dia
 /// its schema's relation namespace (every other name was unique in the previous state). A
 /// quick test over borrowed names; [`relation_names`] then finds and reports the clashes.
 fn may_share_names(state: &Catalog, changed: &BTreeSet<&QName>) -> bool {
-    let mut uses: HashMap<(&str, &str), u32> = HashMap::new();
+    let mut uses: HashMap<(&str, &str), u32, FixedState> = HashMap::default();
     for t in tables(state, Some(changed)) {
         for name in table_relation_names(t) {
             uses.insert((&t.name.schema, name), 0);
@@ -132,7 +134,7 @@ fn may_share_names(state: &Catalog, changed: &BTreeSet<&QName>) -> bool {
         return false;
     }
     fn seen_twice<'a>(
-        uses: &mut HashMap<(&'a str, &'a str), u32>,
+        uses: &mut HashMap<(&'a str, &'a str), u32, FixedState>,
         key: (&'a str, &'a str),
     ) -> bool {
         uses.get_mut(&key).is_some_and(|n| {
