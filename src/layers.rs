@@ -1,11 +1,13 @@
 //! Fold layers into states: state 0 is the empty catalog, state i is state i-1 with layer i
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
+use std::borrow::Borrow;
+
 use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::{Catalog, Transition};
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics};
 use crate::resolve::{self, Externals, RawSql};
-use crate::spec::Project;
+use crate::spec::{LayerSpec, Project};
 
 /// One layer after resolution.
 #[derive(Debug)]
@@ -62,20 +64,50 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
         !project.forgotten,
         "a project whose declarations were dropped cannot be folded again"
     );
+    fold_specs(project, project.layers.iter().map(|l| &l.spec))
+}
+
+/// [`fold`], taking each layer's declarations out of the project and dropping them once the
+/// layer is folded (the parsed YAML of thousands of tables and the states built from it are
+/// then never all in memory at once). What later stages read stays: `lint_allow`, and each
+/// file's text for snippets. The project cannot be folded again.
+pub fn fold_taking(project: &mut Project) -> Result<Folded, Diagnostics> {
+    let specs: Vec<LayerSpec> = project
+        .layers
+        .iter_mut()
+        .map(|l| {
+            let lint_allow = std::mem::take(&mut l.spec.lint_allow);
+            std::mem::replace(
+                &mut l.spec,
+                LayerSpec {
+                    lint_allow,
+                    ..LayerSpec::default()
+                },
+            )
+        })
+        .collect();
+    project.forgotten = true;
+    fold_specs(project, specs.into_iter())
+}
+
+fn fold_specs<S: Borrow<LayerSpec>>(
+    project: &Project,
+    specs: impl Iterator<Item = S>,
+) -> Result<Folded, Diagnostics> {
     let ext = externals(project);
     let mut diags = Diagnostics::default();
     let mut states = vec![Catalog::default()];
     let mut layers = Vec::new();
     // Which tables of the last state reference what, kept up to date layer by layer.
     let mut referrers = Referrers::default();
-    for file in &project.layers {
+    for (file, spec) in project.layers.iter().zip(specs) {
         let prev = states.last().expect("non-empty");
         let resolve::Resolved {
             state: next,
             raw,
             transition,
             affected,
-        } = match resolve::apply_layer(prev, file, &ext, &referrers) {
+        } = match resolve::apply_layer(prev, file, spec.borrow(), &ext, &referrers) {
             Ok(r) => r,
             Err(d) => {
                 diags.extend(d);
@@ -89,7 +121,7 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
             name: file.name.clone(),
             source: file.display_path.to_string(),
             text: file.text.clone(),
-            description: file.spec.description.clone(),
+            description: spec.borrow().description.clone(),
             raw,
             transition,
             affected,

@@ -71,7 +71,9 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
         })
     })?;
     let mut project = project;
-    let folded = match layers::fold(&project) {
+    // Each layer's declarations are dropped as soon as it is folded: only the states are
+    // read after this.
+    let folded = match layers::fold_taking(&mut project) {
         Ok(f) => f,
         Err(d) => {
             return Err(Box::new(CompileFailure {
@@ -80,8 +82,6 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
             }))
         }
     };
-    // Everything after this reads the states, not the parsed layers.
-    project.forget_declarations();
     let compiled = Renderer::new(Some(&project.templates_dir()))
         .map_err(CompileError::from)
         .and_then(|renderer| compile_folded(&folded, &renderer));

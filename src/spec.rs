@@ -639,26 +639,11 @@ pub struct Project {
     pub config_display: Arc<str>,
     pub config_text: Option<String>,
     pub layers: Vec<LayerFile>,
-    /// The layers' declarations were dropped after folding (see `forget_declarations`).
+    /// The layers' declarations were taken by `layers::fold_taking`.
     pub forgotten: bool,
 }
 
 impl Project {
-    /// Drop what folding has turned into states: every layer's declarations, keeping what
-    /// later stages read (`lint_allow`, and each file's text for snippets). The parsed YAML
-    /// of thousands of tables takes hundreds of megabytes; the states hold it all already.
-    /// The project can no longer be folded.
-    pub fn forget_declarations(&mut self) {
-        for l in &mut self.layers {
-            let lint_allow = std::mem::take(&mut l.spec.lint_allow);
-            l.spec = LayerSpec {
-                lint_allow,
-                ..LayerSpec::default()
-            };
-        }
-        self.forgotten = true;
-    }
-
     pub fn generated_dir(&self) -> PathBuf {
         self.root.join(&self.config.generated)
     }

@@ -26,7 +26,7 @@ fn chain(layers: &[&str]) -> Vec<(Catalog, Transition)> {
         };
         let prev = &out.last().unwrap().0;
         let referrers = crate::catalog::affected::Referrers::of(prev);
-        let r = apply_layer(prev, &layer, &Externals::default(), &referrers).unwrap();
+        let r = apply_layer(prev, &layer, &layer.spec, &Externals::default(), &referrers).unwrap();
         out.push((r.state, r.transition));
     }
     out

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::*;
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
-use crate::spec::{self, span_of, LayerFile, Spanned};
+use crate::spec::{self, span_of, LayerFile, LayerSpec, Spanned};
 
 pub use validate::validate;
 
@@ -49,10 +49,12 @@ pub struct Resolved {
 
 /// Apply one layer to the state before it. Returns the state after it, the layer's raw SQL,
 /// its transition (renames, conversions, accepted data loss) and what it concerns, or every
-/// diagnostic found. `referrers` indexes the tables of `prev`.
+/// diagnostic found. `layer` names the file, `spec` is what it declares (the file's own, or
+/// taken from it); `referrers` indexes the tables of `prev`.
 pub fn apply_layer(
     prev: &Catalog,
     layer: &LayerFile,
+    spec: &LayerSpec,
     externals: &Externals,
     referrers: &Referrers,
 ) -> Result<Resolved, Diagnostics> {
@@ -64,7 +66,6 @@ pub fn apply_layer(
         declared: BTreeSet::new(),
         transition: Transition::default(),
     };
-    let spec = &layer.spec;
     r.drops(&spec.drop);
     for s in &spec.roles {
         r.role(s);
