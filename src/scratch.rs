@@ -549,10 +549,21 @@ pub async fn build_expected(
     statements.extend(rendered.into_iter().map(|s| s.sql));
     for statement in &statements {
         if let Err(e) = sqlx::raw_sql(statement).execute(&mut *tx).await {
+            // 53200: the lock table is full (every relation of the state is locked by the
+            // one transaction that builds it).
+            let out_of_locks = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "53200");
+            let help = if out_of_locks {
+                format!("the expected state is built in one transaction, which locks each of its relations ({} tables here); raise max_locks_per_transaction on that server (each connection slot holds that many locks; the default, 64, holds about 6,400 in all), or leave out --dev-url to use schemac's own scratch cluster, which is started with room for about 10,000 tables", input.state.tables.len())
+            } else {
+                "the scratch database has only what the specs create (and empty stand-ins for external roles and schemas); when the specs use objects a platform provides, pass --dev-url with a server that has them".into()
+            };
             return Err(ScratchError::Build {
                 statement: statement.clone(),
                 error: e.to_string(),
-                help: "the scratch database has only what the specs create (and empty stand-ins for external roles and schemas); when the specs use objects a platform provides, pass --dev-url with a server that has them".into(),
+                help,
             });
         }
     }

@@ -3051,8 +3051,8 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
         }
         msg
     };
-    let (project, files) = match schemac::migration::compile_dir(dir) {
-        Ok((project, compiled)) => (project, compiled.files),
+    let (folded, files) = match schemac::migration::compile_dir(dir) {
+        Ok((_, compiled)) => (compiled.folded, compiled.files),
         Err(failure) => {
             let text = match &failure.error {
                 schemac::migration::CompileError::Diagnostics(d) => d
@@ -3070,7 +3070,6 @@ fn round_trip(pg: &support::PgServer, label: &str, dir: &Path) -> Result<(), Str
             ));
         }
     };
-    let folded = schemac::layers::fold(&project).map_err(|d| fail(format!("{d:?}"), None))?;
     let roles: Vec<String> = folded
         .states
         .iter()
