@@ -92,14 +92,13 @@ pub enum RenderError {
     Template { name: String, source: Error },
 }
 
-/// One rendered statement and what it came from.
+/// One rendered statement.
 #[derive(Clone, Debug)]
 pub struct Statement {
     pub sql: String,
     /// Whether it may run inside the migration's transaction. An enum value added there
     /// cannot be used before it commits, so additions are committed first.
     pub transactional: bool,
-    pub change: Change,
 }
 
 pub struct Renderer {
@@ -174,10 +173,15 @@ impl Renderer {
                 name: name.clone(),
                 source,
             })?;
+        let trimmed = sql.trim();
+        let sql = if trimmed.len() == sql.len() {
+            sql
+        } else {
+            trimmed.to_string()
+        };
         Ok(Statement {
-            sql: sql.trim().to_string(),
+            sql,
             transactional: !matches!(change, Change::AddEnumValue { .. }),
-            change: change.clone(),
         })
     }
 
