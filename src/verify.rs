@@ -153,6 +153,10 @@ pub async fn verify(
                 }
                 let mut e = b.introspected;
                 introspect::forget_runner_owner(&mut e.catalog, &runner, state);
+                // Kept for every layer: shared with the previous state where equal.
+                if let Some(prev) = expected.last() {
+                    e.catalog.share_with(&prev.catalog);
+                }
                 expected.push(e);
             }
             Err(err) => {
@@ -249,7 +253,7 @@ async fn run_layers(
             index: i + 1,
             of: n,
         });
-        let now = read(&mut conn, scope, runner, &folded.states[i + 1]).await?;
+        let mut now = read(&mut conn, scope, runner, &folded.states[i + 1]).await?;
         let mut findings = drift::compare(
             &now.catalog,
             &expected[i + 1].catalog,
@@ -277,6 +281,8 @@ async fn run_layers(
             }
             outcome.lint.extend(found);
         }
+        // Kept for the rollbacks: shared with what it was expected to be.
+        now.catalog.share_with(&expected[i + 1].catalog);
         after.push(now);
     }
     let errors = outcome.lint.iter().filter(|f| f.level == "error").count();

@@ -46,6 +46,26 @@ impl Catalog {
     pub fn origin(&self, key: &str) -> Option<&Span> {
         self.origins.get(key)
     }
+
+    /// Let every table, function and view of `self` that is equal to the one of the same
+    /// name in `other` be that allocation. Catalogs read from a database are built afresh
+    /// each time; a sequence of them (one per layer) kept this way costs what its states
+    /// change, not what they hold.
+    pub fn share_with(&mut self, other: &Catalog) {
+        share(&mut self.tables, &other.tables);
+        share(&mut self.functions, &other.functions);
+        share(&mut self.views, &other.views);
+    }
+}
+
+fn share<K: Ord, V: PartialEq>(mine: &mut BTreeMap<K, Arc<V>>, theirs: &BTreeMap<K, Arc<V>>) {
+    for (k, v) in mine.iter_mut() {
+        if let Some(t) = theirs.get(k) {
+            if !Arc::ptr_eq(v, t) && **v == **t {
+                *v = Arc::clone(t);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
