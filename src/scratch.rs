@@ -547,25 +547,35 @@ pub async fn build_expected(
         .render_all(&changes)
         .map_err(|e| ScratchError::Compile(e.to_string()))?;
     statements.extend(rendered.into_iter().map(|s| s.sql));
-    for statement in &statements {
-        if let Err(e) = sqlx::raw_sql(statement).execute(&mut *tx).await {
-            // 53200: the lock table is full (every relation of the state is locked by the
-            // one transaction that builds it).
-            let out_of_locks = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .is_some_and(|c| c == "53200");
-            let help = if out_of_locks {
-                format!("the expected state is built in one transaction, which locks each of its relations ({} tables here); raise max_locks_per_transaction on that server (each connection slot holds that many locks; the default, 64, holds about 6,400 in all), or leave out --dev-url to use schemac's own scratch cluster, which is started with room for about 10,000 tables", input.state.tables.len())
-            } else {
-                "the scratch database has only what the specs create (and empty stand-ins for external roles and schemas); when the specs use objects a platform provides, pass --dev-url with a server that has them".into()
-            };
-            return Err(ScratchError::Build {
-                statement: statement.clone(),
-                error: e.to_string(),
-                help,
-            });
+    // Statements go to the server in batches, each under a savepoint: one round trip per
+    // statement was most of the time of a build (tens of thousands of them at a thousand
+    // tables). When a batch fails, it is rolled back and run again one statement at a time,
+    // to name the statement that fails.
+    for batch in batches(&statements) {
+        sqlx::raw_sql("SAVEPOINT schemac_batch")
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::query("scratch build savepoint"))?;
+        let Err(batch_error) = sqlx::raw_sql(&batch.sql).execute(&mut *tx).await else {
+            sqlx::raw_sql("RELEASE SAVEPOINT schemac_batch")
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::query("scratch build savepoint"))?;
+            continue;
+        };
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT schemac_batch")
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::query("scratch build savepoint"))?;
+        let mut failed = None;
+        for statement in batch.statements {
+            if let Err(e) = sqlx::raw_sql(statement).execute(&mut *tx).await {
+                failed = Some((statement.as_str(), e));
+                break;
+            }
         }
+        let (statement, e) = failed.unwrap_or((batch.statements[0].as_str(), batch_error));
+        return Err(build_error(statement, &e, input.state.tables.len()));
     }
     // A layer's raw SQL was written for the state of its layer; on the direct build of a
     // later state it may no longer apply (data for a table renamed since). It runs under a
@@ -604,6 +614,53 @@ pub async fn build_expected(
     })
 }
 
+/// Statements joined into batches of about [`BATCH_BYTES`].
+struct Batch<'a> {
+    sql: String,
+    statements: &'a [String],
+}
+
+const BATCH_BYTES: usize = 256 * 1024;
+
+fn batches(statements: &[String]) -> Vec<Batch<'_>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    let mut sql = String::new();
+    for (i, statement) in statements.iter().enumerate() {
+        sql.push_str(statement);
+        // A statement is terminated here whether or not it ends in `;` (an empty statement
+        // is no error), and a trailing line comment cannot swallow the next one.
+        sql.push_str("\n;\n");
+        if sql.len() >= BATCH_BYTES || i + 1 == statements.len() {
+            out.push(Batch {
+                sql: std::mem::take(&mut sql),
+                statements: &statements[from..=i],
+            });
+            from = i + 1;
+        }
+    }
+    out
+}
+
+fn build_error(statement: &str, e: &sqlx::Error, tables: usize) -> ScratchError {
+    // 53200: the lock table is full (every relation of the state is locked by the one
+    // transaction that builds it).
+    let out_of_locks = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "53200");
+    let help = if out_of_locks {
+        format!("the expected state is built in one transaction, which locks each of its relations ({tables} tables here); raise max_locks_per_transaction on that server (each connection slot holds that many locks; the default, 64, holds about 6,400 in all), or leave out --dev-url to use schemac's own scratch cluster, which is started with room for about 10,000 tables")
+    } else {
+        "the scratch database has only what the specs create (and empty stand-ins for external roles and schemas); when the specs use objects a platform provides, pass --dev-url with a server that has them".into()
+    };
+    ScratchError::Build {
+        statement: statement.to_string(),
+        error: e.to_string(),
+        help,
+    }
+}
+
 /// A scratch build: the expected catalog, and what could not be built.
 pub struct Built {
     pub introspected: Introspected,
@@ -631,4 +688,26 @@ fn private_dir(path: &Path) -> Result<(), ScratchError> {
         .mode(0o700)
         .create(path)
         .map_err(|e| ScratchError::Start(format!("mkdir {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_every_statement_once_in_order() {
+        let statements: Vec<String> = (0..2000)
+            .map(|i| format!("COMMENT ON TABLE t{i} IS '{}' -- {i}", "x".repeat(i % 700)))
+            .collect();
+        let all = batches(&statements);
+        assert!(all.len() > 1, "{} batches", all.len());
+        let back: Vec<&String> = all.iter().flat_map(|b| b.statements).collect();
+        assert_eq!(back, statements.iter().collect::<Vec<_>>());
+        for b in &all {
+            assert!(b.sql.len() < BATCH_BYTES + 1024);
+            let expected: String = b.statements.iter().map(|s| format!("{s}\n;\n")).collect();
+            assert_eq!(b.sql, expected);
+        }
+        assert!(batches(&[]).is_empty());
+    }
 }

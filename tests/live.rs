@@ -561,6 +561,54 @@ functions:
 }
 
 #[test]
+fn verify_names_the_statement_the_scratch_build_fails_at() {
+    // The expected state goes to the server in batches; a failing batch is run again one
+    // statement at a time, so the error names the statement, not its batch.
+    let _guard = support::lock();
+    let pg = support::server();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    std::fs::write(
+        tmp.path().join("specs/20250101000001_base.yaml"),
+        "schemas:
+  - name: app
+extensions:
+  - name: schemac_no_such_extension
+    schema: app
+tables:
+  - name: app.items
+    columns:
+      - {name: id, type: int}
+",
+    )
+    .unwrap();
+    let out = schemac(tmp.path(), &["generate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = schemac(tmp.path(), &["verify", "--dev-url", pg.admin_url()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = stderr
+        .lines()
+        .skip_while(|l| {
+            !l.contains("building the expected state on the scratch database failed at")
+        })
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        at.starts_with("CREATE EXTENSION") && at.contains("schemac_no_such_extension"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stderr.contains("is not available")
+            || stderr.contains("could not open extension control file"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(leftovers(pg), "", "scratch databases left behind");
+}
+
+#[test]
 fn ctrl_c_removes_the_embedded_cluster() {
     let _guard = support::lock();
     let project = root().join("examples/support-tickets");
