@@ -537,26 +537,30 @@ pub async fn build_expected(
     for s in input.external_schemas {
         statements.push(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)));
     }
-    let changes: Vec<diff::Change> = changes
-        .into_iter()
-        .filter(
-            |c| !matches!(c, diff::Change::CreateRole { role } if existing.contains(&role.name)),
-        )
-        .collect();
-    let rendered = renderer
-        .render_all(&changes)
-        .map_err(|e| ScratchError::Compile(e.to_string()))?;
-    statements.extend(rendered.into_iter().map(|s| s.sql));
+    // Rendered one by one, each change dropped once it is: at thousands of tables the changes
+    // and their statements are the largest part of a build.
+    for c in changes {
+        if matches!(&c, diff::Change::CreateRole { role } if existing.contains(&role.name)) {
+            continue;
+        }
+        let s = renderer
+            .render(&c)
+            .map_err(|e| ScratchError::Compile(e.to_string()))?;
+        if !s.sql.is_empty() {
+            statements.push(s.sql);
+        }
+    }
     // Statements go to the server in batches, each under a savepoint: one round trip per
     // statement was most of the time of a build (tens of thousands of them at a thousand
     // tables). When a batch fails, it is rolled back and run again one statement at a time,
     // to name the statement that fails.
     for batch in batches(&statements) {
+        let batch = &statements[batch];
         sqlx::raw_sql("SAVEPOINT schemac_batch")
             .execute(&mut *tx)
             .await
             .map_err(DbError::query("scratch build savepoint"))?;
-        let Err(batch_error) = sqlx::raw_sql(&batch.sql).execute(&mut *tx).await else {
+        let Err(batch_error) = sqlx::raw_sql(&batch_sql(batch)).execute(&mut *tx).await else {
             sqlx::raw_sql("RELEASE SAVEPOINT schemac_batch")
                 .execute(&mut *tx)
                 .await
@@ -568,15 +572,16 @@ pub async fn build_expected(
             .await
             .map_err(DbError::query("scratch build savepoint"))?;
         let mut failed = None;
-        for statement in batch.statements {
+        for statement in batch {
             if let Err(e) = sqlx::raw_sql(statement).execute(&mut *tx).await {
                 failed = Some((statement.as_str(), e));
                 break;
             }
         }
-        let (statement, e) = failed.unwrap_or((batch.statements[0].as_str(), batch_error));
+        let (statement, e) = failed.unwrap_or((batch[0].as_str(), batch_error));
         return Err(build_error(statement, &e, input.state.tables.len()));
     }
+    drop(statements);
     // A layer's raw SQL was written for the state of its layer; on the direct build of a
     // later state it may no longer apply (data for a table renamed since). It runs under a
     // savepoint: what fails is left out, and said.
@@ -614,32 +619,32 @@ pub async fn build_expected(
     })
 }
 
-/// Statements joined into batches of about [`BATCH_BYTES`].
-struct Batch<'a> {
-    sql: String,
-    statements: &'a [String],
-}
-
+/// About how much SQL goes to the server at once.
 const BATCH_BYTES: usize = 256 * 1024;
 
-fn batches(statements: &[String]) -> Vec<Batch<'_>> {
+/// The statements in batches of about [`BATCH_BYTES`] of SQL, in order.
+fn batches(statements: &[String]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    let mut from = 0;
-    let mut sql = String::new();
+    let (mut from, mut bytes) = (0, 0);
     for (i, statement) in statements.iter().enumerate() {
-        sql.push_str(statement);
-        // A statement is terminated here whether or not it ends in `;` (an empty statement
-        // is no error), and a trailing line comment cannot swallow the next one.
-        sql.push_str("\n;\n");
-        if sql.len() >= BATCH_BYTES || i + 1 == statements.len() {
-            out.push(Batch {
-                sql: std::mem::take(&mut sql),
-                statements: &statements[from..=i],
-            });
-            from = i + 1;
+        bytes += statement.len() + 3;
+        if bytes >= BATCH_BYTES || i + 1 == statements.len() {
+            out.push(from..i + 1);
+            (from, bytes) = (i + 1, 0);
         }
     }
     out
+}
+
+/// One batch as one script. Each statement is terminated whether or not it ends in `;` (an
+/// empty statement is no error), and a trailing line comment cannot swallow the next one.
+fn batch_sql(statements: &[String]) -> String {
+    let mut sql = String::with_capacity(statements.iter().map(|s| s.len() + 3).sum());
+    for statement in statements {
+        sql.push_str(statement);
+        sql.push_str("\n;\n");
+    }
+    sql
 }
 
 fn build_error(statement: &str, e: &sqlx::Error, tables: usize) -> ScratchError {
@@ -701,12 +706,16 @@ mod tests {
             .collect();
         let all = batches(&statements);
         assert!(all.len() > 1, "{} batches", all.len());
-        let back: Vec<&String> = all.iter().flat_map(|b| b.statements).collect();
+        let back: Vec<&String> = all.iter().flat_map(|r| &statements[r.clone()]).collect();
         assert_eq!(back, statements.iter().collect::<Vec<_>>());
-        for b in &all {
-            assert!(b.sql.len() < BATCH_BYTES + 1024);
-            let expected: String = b.statements.iter().map(|s| format!("{s}\n;\n")).collect();
-            assert_eq!(b.sql, expected);
+        for r in &all {
+            let sql = batch_sql(&statements[r.clone()]);
+            assert!(sql.len() < BATCH_BYTES + 1024);
+            let expected: String = statements[r.clone()]
+                .iter()
+                .map(|s| format!("{s}\n;\n"))
+                .collect();
+            assert_eq!(sql, expected);
         }
         assert!(batches(&[]).is_empty());
     }
