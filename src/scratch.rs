@@ -537,8 +537,8 @@ pub async fn build_expected(
     for s in input.external_schemas {
         statements.push(format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(s)));
     }
-    // Rendered one by one, each change dropped once it is: at thousands of tables the changes
-    // and their statements are the largest part of a build.
+    // Rendered one at a time, each change dropped once rendered: at thousands of tables the
+    // changes and their statements are the largest part of a build.
     for c in changes {
         if matches!(&c, diff::Change::CreateRole { role } if existing.contains(&role.name)) {
             continue;

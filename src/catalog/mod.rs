@@ -439,3 +439,42 @@ pub struct Row {
     /// Every column given, key columns included, in name order; `None` is NULL.
     pub values: Vec<(String, Option<String>)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_with_takes_the_allocation_of_equal_objects_only() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support-tickets");
+        let (_, compiled) = crate::migration::compile_dir(&root).expect("the example compiles");
+        let state = compiled.folded.last();
+        assert!(!state.tables.is_empty() && !state.functions.is_empty());
+        // A copy built afresh, as introspection builds one, with one table changed.
+        let mut fresh = Catalog {
+            tables: state
+                .tables
+                .iter()
+                .map(|(k, t)| (k.clone(), Arc::new((**t).clone())))
+                .collect(),
+            functions: state
+                .functions
+                .iter()
+                .map(|(k, f)| (k.clone(), Arc::new((**f).clone())))
+                .collect(),
+            ..state.clone()
+        };
+        let changed = fresh.tables.keys().next().cloned().expect("a table");
+        Arc::make_mut(fresh.tables.get_mut(&changed).expect("present")).comment =
+            Some("changed".into());
+        fresh.share_with(state);
+        for (k, t) in &fresh.tables {
+            assert_eq!(Arc::ptr_eq(t, &state.tables[k]), *k != changed, "{k}");
+        }
+        for (k, f) in &fresh.functions {
+            assert!(Arc::ptr_eq(f, &state.functions[k]));
+        }
+        assert_eq!(fresh.tables[&changed].comment.as_deref(), Some("changed"));
+    }
+}
