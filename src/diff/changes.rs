@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::graph::{function_target, ColumnCore, Object, TableCore, Target};
+use super::graph::{function_target, ColumnCore, Core, Object, TableCore, Target};
 use crate::catalog::*;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -538,7 +538,6 @@ pub fn drop(object: &Object) -> Vec<Change> {
 pub fn alter(
     prev: &Object,
     next: &Object,
-    to: &Catalog,
     usings: &BTreeMap<(QName, String), Expr>,
 ) -> Option<Vec<Change>> {
     match (prev, next) {
@@ -556,7 +555,6 @@ pub fn alter(
                     name: b.name.clone(),
                     owner,
                 });
-                let grants = to.schemas.get(&b.name).map_or(&[][..], |s| &s.grants);
                 let target = Target {
                     kind: "SCHEMA",
                     schema: None,
@@ -564,7 +562,7 @@ pub fn alter(
                     args: None,
                     table: None,
                 };
-                out.extend(owner_regrants(&target, grants, &a.owner, &b.owner));
+                out.extend(owner_regrants(&target, &b.grants, &a.owner, &b.owner));
             }
             if a.revoke_public != b.revoke_public && (b.revoke_public || !b.created) {
                 out.push(Change::SetSchemaPublicAccess {
@@ -614,8 +612,7 @@ pub fn alter(
             view: Box::new(b.owned()),
         }]),
         (Object::Table(a), Object::Table(b)) => {
-            let full = to.tables.get(&b.name).map(|t| &**t);
-            alter_table(&a.owned(), &b.owned(), full, usings).map(|actions| {
+            alter_table(&a.owned(), &b.owned(), Some(b.0), usings).map(|actions| {
                 vec![Change::AlterTable {
                     table: b.name.clone(),
                     actions,
@@ -625,12 +622,12 @@ pub fn alter(
         (Object::Function(a), Object::Function(b)) if a.replaceable_by(b) => {
             let target = function_target(b);
             let mut out = Vec::new();
-            let (mut same, new) = (a.owned(), b.owned());
+            let mut same = a.owned();
             same.owner = b.owner.clone();
             same.revoke_public = b.revoke_public;
-            if same != new {
+            if Core(&same) != *b {
                 out.push(Change::CreateFunction {
-                    function: Box::new(new),
+                    function: Box::new(b.owned()),
                     replace: true,
                 });
             }
@@ -640,12 +637,7 @@ pub fn alter(
                     target: Box::new(target.clone()),
                     owner,
                 });
-                let grants = to
-                    .functions
-                    .values()
-                    .find(|f| f.name == b.name && f.identity_types() == b.identity_types())
-                    .map_or(&[][..], |f| &f.grants);
-                out.extend(owner_regrants(&target, grants, &a.owner, &b.owner));
+                out.extend(owner_regrants(&target, &b.grants, &a.owner, &b.owner));
             }
             if a.revoke_public != b.revoke_public {
                 out.push(Change::SetPublicExecute {

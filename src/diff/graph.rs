@@ -423,7 +423,6 @@ fn node(object: Object<'_>) -> Node<'_> {
     }
 }
 
-/// Flatten a catalog into its object graph.
 /// The names of a catalog's objects, each allocated once for all the identities that name
 /// it (a table's parts, and everything that depends on it).
 struct Names<'c> {
@@ -486,6 +485,7 @@ impl<'c> Names<'c> {
     }
 }
 
+/// Flatten a catalog into its object graph.
 pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let mut g = Graph::new();
     let names = Names::of(cat);

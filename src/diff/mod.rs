@@ -18,7 +18,6 @@ pub mod graph;
 mod order;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 pub use changes::{Change, EnumColumn, TableAction};
 pub use graph::{ObjectId, Target};
@@ -111,7 +110,7 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
         status[i] = match ix.next.nodes[i] {
             None => Status::Drop,
             Some(n) if n.object == p.object => Status::Same,
-            Some(n) => match changes::alter(&p.object, &n.object, to, &t.usings) {
+            Some(n) => match changes::alter(&p.object, &n.object, &t.usings) {
                 Some(c) => {
                     alters[i] = Some(c);
                     Status::Alter
@@ -278,9 +277,12 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
             )
         })
         .collect();
-    let table_altered = |table: &QName| {
-        ix.number(&ObjectId::Table(Arc::new(table.clone())))
-            .is_some_and(|i| status[i] == Status::Alter)
+    // A column default's one parent is its table.
+    let table_altered = |i: usize| {
+        ix.next.edges[i]
+            .parents
+            .iter()
+            .any(|&p| status[p] == Status::Alter)
     };
     let order = topo_order(&ix.next, &building, false).map_err(cycle)?;
     for i in order {
@@ -301,7 +303,7 @@ fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Chang
                 let node = ix.next.node(i);
                 // A default of a column added to an existing table is set by the ADD COLUMN.
                 if let Object::ColumnDefault { table, column, .. } = &node.object {
-                    if added_with_default(from, to, table, column, table_altered(table)) {
+                    if added_with_default(from, to, table, column, table_altered(i)) {
                         continue;
                     }
                 }
@@ -675,8 +677,7 @@ fn enum_columns(from: &Catalog, to: &Catalog, e: &QName) -> Vec<changes::EnumCol
 
 fn rebuild_enum(from: &Catalog, to: &Catalog, name: &QName, t: &Transition) -> Change {
     let old = &from.enums[name];
-    let mut new = to.enums[name].clone();
-    new.comment = None;
+    let new = graph::Core(&to.enums[name]).owned();
     let mut removed = Vec::new();
     let mut replacements = Vec::new();
     for v in old.values.iter().filter(|v| !new.values.contains(v)) {

@@ -37,7 +37,6 @@ impl<'g> Side<'g> {
 /// The objects of both graphs, numbered in identity order.
 pub(super) struct Index<'g> {
     pub ids: Vec<&'g ObjectId>,
-    numbers: HashMap<&'g ObjectId, usize, FixedState>,
     pub prev: Side<'g>,
     pub next: Side<'g>,
 }
@@ -90,21 +89,11 @@ impl<'g> Index<'g> {
         };
         let prev = side(prev);
         let next = side(next);
-        Index {
-            ids,
-            numbers,
-            prev,
-            next,
-        }
+        Index { ids, prev, next }
     }
 
     pub fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    /// The number of an object of either graph.
-    pub fn number(&self, id: &ObjectId) -> Option<usize> {
-        self.numbers.get(id).copied()
     }
 }
 
@@ -188,11 +177,9 @@ pub(super) fn topo_order(
         .copied()
         .filter(|&i| remaining[i] == 0)
         .collect();
-    let mut done = vec![false; n];
     let mut order = Vec::with_capacity(members.len());
     while let Some(id) = ready.pop_first() {
         order.push(id);
-        done[id] = true;
         for &d in &dependents[id] {
             remaining[d] -= 1;
             if remaining[d] == 0 {
@@ -203,7 +190,8 @@ pub(super) fn topo_order(
     if order.len() == members.len() {
         Ok(order)
     } else {
-        Err(members.into_iter().filter(|&i| !done[i]).collect())
+        // Those left waiting: in a cycle, or behind one.
+        Err(members.into_iter().filter(|&i| remaining[i] != 0).collect())
     }
 }
 
