@@ -412,7 +412,132 @@ pub struct Node<'a> {
     pub after: Vec<ObjectId>,
 }
 
-pub type Graph<'a> = BTreeMap<ObjectId, Node<'a>>;
+/// The objects of a catalog in identity order, each once.
+#[derive(Debug)]
+pub struct Graph<'a> {
+    objects: Vec<(ObjectId, Node<'a>)>,
+}
+
+impl<'a> Graph<'a> {
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn get(&self, id: &ObjectId) -> Option<&Node<'a>> {
+        self.objects
+            .binary_search_by(|(k, _)| k.cmp(id))
+            .ok()
+            .map(|i| &self.objects[i].1)
+    }
+
+    pub fn contains_key(&self, id: &ObjectId) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Node<'a>)> {
+        self.objects.iter().map(|(k, n)| (k, n))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &ObjectId> {
+        self.objects.iter().map(|(k, _)| k)
+    }
+}
+
+impl<'a> std::ops::Index<&ObjectId> for Graph<'a> {
+    type Output = Node<'a>;
+    /// The object `id`, which must be in the graph.
+    fn index(&self, id: &ObjectId) -> &Node<'a> {
+        self.get(id).expect("an object of this graph")
+    }
+}
+
+impl<'g, 'a> IntoIterator for &'g Graph<'a> {
+    type Item = (&'g ObjectId, &'g Node<'a>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'g, (ObjectId, Node<'a>)>,
+        fn(&'g (ObjectId, Node<'a>)) -> (&'g ObjectId, &'g Node<'a>),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.objects.iter().map(|(k, n)| (k, n))
+    }
+}
+
+/// A graph being built: objects go into one list per kind of identity, and `graph` inserts
+/// them kind by kind in identity order (tables by name, and so their parts, their grants
+/// and comments by owner), so each list is nearly sorted already and sorting it costs little
+/// more than a pass, where a map would compare every identity with a dozen others.
+struct Builder<'a> {
+    kinds: Vec<Vec<(ObjectId, Node<'a>)>>,
+}
+
+impl<'a> Builder<'a> {
+    fn new() -> Builder<'a> {
+        Builder {
+            kinds: (0..ObjectId::KINDS).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    fn insert(&mut self, id: ObjectId, node: Node<'a>) {
+        self.kinds[id.kind()].push((id, node));
+    }
+
+    /// The graph, in identity order; of objects inserted twice, the last one (as a map
+    /// keeps them).
+    fn finish(self) -> Graph<'a> {
+        let mut all: Vec<(ObjectId, Node<'a>)> =
+            Vec::with_capacity(self.kinds.iter().map(Vec::len).sum());
+        for mut kind in self.kinds {
+            // Stable: of equal identities, the one inserted last stays last.
+            kind.sort_by(|a, b| a.0.cmp(&b.0));
+            all.extend(kind);
+        }
+        // The kinds follow identity order (see `ObjectId::kind`); sorting again checks it in
+        // one pass of comparisons and would put any mistake right.
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut objects: Vec<(ObjectId, Node<'a>)> = Vec::with_capacity(all.len());
+        for entry in all {
+            match objects.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => objects.push(entry),
+            }
+        }
+        Graph { objects }
+    }
+}
+
+impl ObjectId {
+    const KINDS: usize = 20;
+
+    /// The identity's variant, numbered in declaration order (which derived `Ord` follows).
+    fn kind(&self) -> usize {
+        match self {
+            ObjectId::Role(_) => 0,
+            ObjectId::Membership { .. } => 1,
+            ObjectId::Schema(_) => 2,
+            ObjectId::Extension(_) => 3,
+            ObjectId::DefaultPrivilege(_) => 4,
+            ObjectId::Enum(_) => 5,
+            ObjectId::Sequence(_) => 6,
+            ObjectId::Table(_) => 7,
+            ObjectId::Function(_) => 8,
+            ObjectId::View(_) => 9,
+            ObjectId::ColumnDefault(..) => 10,
+            ObjectId::Check(..) => 11,
+            ObjectId::Index(..) => 12,
+            ObjectId::ForeignKey(..) => 13,
+            ObjectId::Policy(..) => 14,
+            ObjectId::Trigger(..) => 15,
+            ObjectId::Grant(..) => 16,
+            ObjectId::Comment(_) => 17,
+            ObjectId::ColumnComment(..) => 18,
+            ObjectId::Rows(_) => 19,
+        }
+    }
+}
 
 fn node(object: Object<'_>) -> Node<'_> {
     Node {
@@ -487,7 +612,7 @@ impl<'c> Names<'c> {
 
 /// Flatten a catalog into its object graph.
 pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
-    let mut g = Graph::new();
+    let mut g = Builder::new();
     let names = Names::of(cat);
     let schema_dep = |s: &str| ObjectId::Schema(names.schema(s));
     let type_deps = |t: &TypeRef| -> Vec<ObjectId> {
@@ -532,7 +657,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             Vec::new()
         }
     };
-    let add_grants = |g: &mut Graph<'a>, owner: &ObjectId, target: &Target, grants: &[Grant]| {
+    let add_grants = |g: &mut Builder<'a>, owner: &ObjectId, target: &Target, grants: &[Grant]| {
         for grant in per_column(grants) {
             let mut n = node(Object::Grant {
                 target: Box::new(target.clone()),
@@ -551,7 +676,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
     };
     let add_comment =
-        |g: &mut Graph<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
+        |g: &mut Builder<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
             if let Some(text) = text {
                 let mut n = node(Object::Comment {
                     target: Box::new(target),
@@ -828,7 +953,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
         g.insert(ObjectId::Rows(Box::new(row.key.clone())), n);
     }
-    g
+    g.finish()
 }
 
 /// Whether following foreign keys from `from` leads to `to` (or `from` is `to`).
@@ -892,4 +1017,105 @@ fn per_column(grants: &[Grant]) -> Vec<Grant> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One identity of every kind, with names that sort against kind order (`z` first).
+    fn one_of_each() -> Vec<ObjectId> {
+        let q = || Arc::new(QName::new("z", "z"));
+        let table = ObjectId::Table(q());
+        vec![
+            ObjectId::Role("z".into()),
+            ObjectId::Membership {
+                group: "z".into(),
+                member: "z".into(),
+            },
+            ObjectId::Schema("z".into()),
+            ObjectId::Extension("z".into()),
+            ObjectId::DefaultPrivilege(Box::new(DefaultPrivilegeKey {
+                for_role: "z".into(),
+                in_schema: None,
+                object_type: "TABLES".into(),
+                grantee: "z".into(),
+            })),
+            ObjectId::Enum(q()),
+            ObjectId::Sequence(q()),
+            table.clone(),
+            ObjectId::Function(Arc::new(FunctionKey {
+                name: QName::new("z", "z"),
+                overload: None,
+            })),
+            ObjectId::View(q()),
+            ObjectId::ColumnDefault(q(), "z".into()),
+            ObjectId::Check(q(), "z".into()),
+            ObjectId::Index(q(), "z".into()),
+            ObjectId::ForeignKey(q(), "z".into()),
+            ObjectId::Policy(q(), "z".into()),
+            ObjectId::Trigger(q(), "z".into()),
+            ObjectId::Grant(Box::new(table.clone()), "z".into(), Vec::new()),
+            ObjectId::Comment(Box::new(table)),
+            ObjectId::ColumnComment(q(), "z".into()),
+            ObjectId::Rows(Box::new(RowKey {
+                table: QName::new("z", "z"),
+                key: Vec::new(),
+            })),
+        ]
+    }
+
+    #[test]
+    fn kinds_are_numbered_in_identity_order() {
+        let ids = one_of_each();
+        assert_eq!(ids.len(), ObjectId::KINDS);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(id.kind(), i, "{id:?}");
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted, ids,
+            "variants sort in the order `kind` numbers them"
+        );
+    }
+
+    #[test]
+    fn a_built_graph_is_in_identity_order_and_keeps_the_last_of_duplicates() {
+        let role = |n: &str| ObjectId::Role(n.into());
+        let policy = |t: &str, n: &str| ObjectId::Policy(Arc::new(QName::new("s", t)), n.into());
+        let text = |s: &'static str| Object::Membership {
+            group: s,
+            member: s,
+        };
+        let mut b = Builder::new();
+        for (id, label) in [
+            (policy("b", "y"), "by"),
+            (role("r2"), "r2"),
+            (policy("b", "x"), "bx"),
+            (policy("a", "z"), "az"),
+            (role("r1"), "r1"),
+            (policy("b", "x"), "bx again"),
+        ] {
+            b.insert(id, node(text(label)));
+        }
+        let g = b.finish();
+        let got: Vec<(&ObjectId, &Object)> = g.iter().map(|(k, n)| (k, &n.object)).collect();
+        let want_ids = [
+            role("r1"),
+            role("r2"),
+            policy("a", "z"),
+            policy("b", "x"),
+            policy("b", "y"),
+        ];
+        let want_labels = ["r1", "r2", "az", "bx again", "by"];
+        assert_eq!(got.len(), want_ids.len());
+        for ((id, object), (want_id, label)) in got.iter().zip(want_ids.iter().zip(want_labels)) {
+            assert_eq!(*id, want_id);
+            assert_eq!(**object, text(label));
+        }
+        assert!(g.contains_key(&policy("b", "y")));
+        assert!(!g.contains_key(&policy("b", "z")));
+        assert_eq!(g[&role("r2")].object, text("r2"));
+    }
 }

@@ -44,28 +44,38 @@ pub(super) struct Index<'g> {
 impl<'g> Index<'g> {
     pub fn new(prev: &'g Graph<'g>, next: &'g Graph<'g>) -> Index<'g> {
         let mut ids: Vec<&ObjectId> = Vec::with_capacity(prev.len().max(next.len()));
-        let (mut a, mut b) = (prev.keys().peekable(), next.keys().peekable());
+        // Both graphs are in identity order: merged, each object's number is where it lands.
+        let mut prev_nodes: Vec<Option<&Node<'g>>> = Vec::with_capacity(ids.capacity());
+        let mut next_nodes: Vec<Option<&Node<'g>>> = Vec::with_capacity(ids.capacity());
+        let (mut a, mut b) = (prev.iter().peekable(), next.iter().peekable());
         loop {
-            let id = match (a.peek(), b.peek()) {
+            let (id, p, n) = match (a.peek(), b.peek()) {
                 (None, None) => break,
-                (Some(x), Some(y)) if x == y => {
-                    b.next();
-                    a.next()
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    let (id, p) = a.next().expect("peeked");
+                    (id, Some(p), b.next().map(|(_, n)| n))
                 }
-                (Some(x), Some(y)) if x < y => a.next(),
-                (Some(_), None) => a.next(),
-                _ => b.next(),
+                (Some(x), Some(y)) if x.0 < y.0 => {
+                    let (id, p) = a.next().expect("peeked");
+                    (id, Some(p), None)
+                }
+                (Some(_), None) => {
+                    let (id, p) = a.next().expect("peeked");
+                    (id, Some(p), None)
+                }
+                _ => {
+                    let (id, n) = b.next().expect("peeked");
+                    (id, None, Some(n))
+                }
             };
-            ids.extend(id);
+            ids.push(id);
+            prev_nodes.push(p);
+            next_nodes.push(n);
         }
         // A fast hash: the identities are schemac's own, and the map lives for one diff.
         let numbers: HashMap<&ObjectId, usize, FixedState> =
             ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let side = |g: &'g Graph<'g>| {
-            let mut nodes: Vec<Option<&Node<'g>>> = vec![None; ids.len()];
-            for (id, node) in g {
-                nodes[numbers[id]] = Some(node);
-            }
+        let side = |nodes: Vec<Option<&'g Node<'g>>>| {
             // Only objects of this graph: the others have no status on this side, and the
             // sort of this graph cannot wait for them.
             let resolve = |list: &[ObjectId]| -> Vec<usize> {
@@ -87,8 +97,8 @@ impl<'g> Index<'g> {
                 .collect();
             Side { nodes, edges }
         };
-        let prev = side(prev);
-        let next = side(next);
+        let prev = side(prev_nodes);
+        let next = side(next_nodes);
         Index { ids, prev, next }
     }
 
