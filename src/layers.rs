@@ -2,6 +2,7 @@
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
 use std::borrow::Borrow;
+use std::sync::Arc;
 
 use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::{Catalog, Transition};
@@ -15,8 +16,9 @@ pub struct Layer {
     pub version: String,
     pub name: String,
     pub source: String,
-    /// The layer file's text (to point at what a diagnostic found in the output).
-    pub text: String,
+    /// The layer file's text (to point at what a diagnostic found in the output), shared
+    /// with the loaded project.
+    pub text: Arc<str>,
     pub description: Option<String>,
     pub raw: Option<RawSql>,
     /// Renames, conversions and accepted data loss from the previous state to this one.

@@ -64,13 +64,12 @@ pub struct CompileFailure {
 
 /// Load and compile the project at `root`.
 pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailure>> {
-    let project = spec::load_project(root).map_err(|d| {
+    let mut project = spec::load_project(root).map_err(|d| {
         Box::new(CompileFailure {
             project: None,
             error: CompileError::Diagnostics(d),
         })
     })?;
-    let mut project = project;
     // Each layer's declarations are dropped as soon as it is folded: only the states are
     // read after this.
     let folded = match layers::fold_taking(&mut project) {
@@ -113,26 +112,43 @@ pub struct Output {
 /// as in order, diagnostics included.
 pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, CompileError> {
     enum Job {
-        Layer(Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, RenderError>),
+        Layer(LayerResult),
         Schema(Result<String, CompileError>),
     }
     // schema.sql first: it is the longest job.
     let n = folded.layers.len();
     let mut jobs = crate::parallel::map(n + 1, |j| match j {
         0 => Job::Schema(schema_file(folded, renderer)),
-        _ => Job::Layer(compile_layer(folded, renderer, j - 1)),
+        _ => Job::Layer(compile_layer(
+            &folded.layers[j - 1],
+            &folded.states[j - 1],
+            &folded.states[j],
+            renderer,
+        )),
     })
     .into_iter();
     let Some(Job::Schema(schema)) = jobs.next() else {
         unreachable!("job 0 is schema.sql")
     };
+    let layers = jobs.map(|job| match job {
+        Job::Layer(result) => result,
+        Job::Schema(_) => unreachable!("jobs 1.. are layers"),
+    });
+    collect_output(schema, layers)
+}
+
+/// A layer's migration and lint findings, its diagnostics, or a template failure.
+type LayerResult = Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, RenderError>;
+
+/// The output of the compiled layers (in order) and `schema.sql`, or what went wrong first.
+fn collect_output(
+    schema: Result<String, CompileError>,
+    layers: impl Iterator<Item = LayerResult>,
+) -> Result<Output, CompileError> {
     let mut files = Vec::new();
     let mut lint = Vec::new();
     let mut diags = Diagnostics::default();
-    for job in jobs {
-        let Job::Layer(result) = job else {
-            unreachable!("jobs 1.. are layers")
-        };
+    for result in layers {
         match result? {
             Ok((file, found)) => {
                 files.push(file);
@@ -151,16 +167,14 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
     Ok(Output { files, lint })
 }
 
-/// Layer `i`'s migration (up and down, framed) and what the lint rules about changes find in
-/// it, or its diagnostics.
-#[allow(clippy::type_complexity)]
+/// A layer's migration (up and down, framed) from the states before and after it, and what
+/// the lint rules about changes find in it, or its diagnostics.
 fn compile_layer(
-    folded: &Folded,
+    layer: &Layer,
+    before: &Catalog,
+    after: &Catalog,
     renderer: &Renderer,
-    i: usize,
-) -> Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, RenderError> {
-    let layer = &folded.layers[i];
-    let (before, after) = (&folded.states[i], &folded.states[i + 1]);
+) -> LayerResult {
     let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
         Ok(c) => c,
         Err(d) => return Ok(Err(d)),
@@ -182,6 +196,9 @@ fn compile_layer(
     };
     let mut up = renderer.render_all(&up_changes)?;
     let mut down = renderer.render_all(&down_changes)?;
+    // At thousands of tables a layer's changes and statements are tens of megabytes, and
+    // other layers compile meanwhile: what is no longer needed goes as soon as it can.
+    drop(down_changes);
     if let Some(raw) = &layer.raw {
         up.extend(renderer.render_all(&[diff::Change::RunSql {
             sql: raw.up.clone(),
@@ -196,6 +213,7 @@ fn compile_layer(
         }
     }
     let contents = frame(&layer.source, layer.description.as_deref(), &up, &down);
+    drop((up, down));
     if let Err(d) = check_markers(&contents, layer) {
         return Ok(Err(d.into()));
     }
@@ -289,8 +307,9 @@ fn schema_file(folded: &Folded, renderer: &Renderer) -> Result<String, CompileEr
         }
         Ok(())
     };
-    for change in &diff::diff(&Catalog::default(), folded.last())? {
-        push(change)?;
+    // By value: each change's data is freed once it is rendered.
+    for change in diff::diff(&Catalog::default(), folded.last())? {
+        push(&change)?;
     }
     for layer in &folded.layers {
         if let Some(raw) = &layer.raw {

@@ -627,7 +627,7 @@ pub struct LayerFile {
     pub display_path: Arc<str>,
     pub version: String,
     pub name: String,
-    pub text: String,
+    pub text: Arc<str>,
     pub spec: LayerSpec,
 }
 
@@ -664,7 +664,7 @@ impl Project {
         self.layers
             .iter()
             .find(|l| &*l.display_path == display_path)
-            .map(|l| l.text.clone())
+            .map(|l| l.text.to_string())
     }
 }
 
@@ -742,7 +742,7 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
                 display_path: display,
                 version,
                 name,
-                text,
+                text: text.into(),
                 spec: LayerSpec::default(),
             }))),
             Err(e) => pending.push(Pending::Failed(Diagnostic::error(

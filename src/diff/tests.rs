@@ -21,7 +21,7 @@ fn chain(layers: &[&str]) -> Vec<(Catalog, Transition)> {
             display_path: file,
             version: i.to_string(),
             name: "l".into(),
-            text: yaml.to_string(),
+            text: (*yaml).into(),
             spec,
         };
         let prev = &out.last().unwrap().0;
