@@ -8,6 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
+use foldhash::fast::FixedState;
+
 use serde::Serialize;
 
 /// PostgreSQL's identifier length limit (NAMEDATALEN - 1), in bytes.
@@ -69,12 +71,18 @@ fn is_plain_ident(name: &str) -> bool {
 }
 
 thread_local! {
-    static KEYWORDS: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+    // A fast hash: the keys are names from the specs, and the map lives for one process.
+    static KEYWORDS: RefCell<HashMap<String, bool, FixedState>> = RefCell::default();
 }
 
 /// Whether PostgreSQL's own scanner classifies `name` as a keyword that cannot be used as a
 /// bare identifier everywhere (anything but an unreserved keyword). Results are cached.
+/// PostgreSQL's keywords are letters and underscores only (`kwlist.h`): a name with a digit
+/// or `$` in it is none, without asking (most generated names, `orders_2024_pkey`, are such).
 fn is_keyword_needing_quotes(name: &str) -> bool {
+    if name.bytes().any(|b| b.is_ascii_digit() || b == b'$') {
+        return false;
+    }
     if let Some(hit) = KEYWORDS.with(|k| k.borrow().get(name).copied()) {
         return hit;
     }
@@ -239,6 +247,22 @@ mod tests {
             quote_ident("x\"; DROP TABLE t; --"),
             "\"x\"\"; DROP TABLE t; --\""
         );
+    }
+
+    #[test]
+    fn names_with_digits_or_dollars_are_no_keywords() {
+        // What the shortcut in `is_keyword_needing_quotes` assumes, asked of PostgreSQL's
+        // scanner for keywords with a digit or `$` added.
+        for name in ["user1", "select2", "table_3", "order$", "all0", "x9"] {
+            let scanned = pg_query::scan(name).unwrap();
+            assert_eq!(scanned.tokens.len(), 1, "{name}");
+            assert_eq!(
+                scanned.tokens[0].keyword_kind,
+                pg_query::protobuf::KeywordKind::NoKeyword as i32,
+                "{name}"
+            );
+            assert_eq!(quote_ident(name), name);
+        }
     }
 
     #[test]
