@@ -5,8 +5,9 @@ use clap::Parser;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay`, by its number in mimalloc v3's `mi_option_e` (`mimalloc.h`; the
-/// sys crate names only some of the options).
+/// `mi_option_purge_delay`, by its number in mimalloc v3's `mi_option_e` (`mimalloc.h` of
+/// libmimalloc-sys 0.1.49, as Cargo.lock pins it; the sys crate names only some of the
+/// options, so check the header when upgrading it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {

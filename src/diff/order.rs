@@ -6,6 +6,7 @@
 //! sort breaks ties by number, which is identity order: the result is what sorting by
 //! identity gives, without comparing identities again and again.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
 use foldhash::fast::FixedState;
@@ -49,21 +50,22 @@ impl<'g> Index<'g> {
         let mut next_nodes: Vec<Option<&Node<'g>>> = Vec::with_capacity(ids.capacity());
         let (mut a, mut b) = (prev.iter().peekable(), next.iter().peekable());
         loop {
-            let (id, p, n) = match (a.peek(), b.peek()) {
+            let order = match (a.peek(), b.peek()) {
                 (None, None) => break,
-                (Some(x), Some(y)) if x.0 == y.0 => {
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(x), Some(y)) => x.0.cmp(y.0),
+            };
+            let (id, p, n) = match order {
+                Ordering::Less => {
+                    let (id, p) = a.next().expect("peeked");
+                    (id, Some(p), None)
+                }
+                Ordering::Equal => {
                     let (id, p) = a.next().expect("peeked");
                     (id, Some(p), b.next().map(|(_, n)| n))
                 }
-                (Some(x), Some(y)) if x.0 < y.0 => {
-                    let (id, p) = a.next().expect("peeked");
-                    (id, Some(p), None)
-                }
-                (Some(_), None) => {
-                    let (id, p) = a.next().expect("peeked");
-                    (id, Some(p), None)
-                }
-                _ => {
+                Ordering::Greater => {
                     let (id, n) = b.next().expect("peeked");
                     (id, None, Some(n))
                 }
