@@ -441,10 +441,6 @@ impl<'a> Graph<'a> {
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Node<'a>)> {
         self.objects.iter().map(|(k, n)| (k, n))
     }
-
-    pub fn keys(&self) -> impl Iterator<Item = &ObjectId> {
-        self.objects.iter().map(|(k, _)| k)
-    }
 }
 
 impl<'a> std::ops::Index<&ObjectId> for Graph<'a> {
