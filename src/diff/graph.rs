@@ -439,7 +439,7 @@ impl<'a> Graph<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Node<'a>)> {
-        self.objects.iter().map(|(k, n)| (k, n))
+        self.into_iter()
     }
 }
 
@@ -484,23 +484,21 @@ impl<'a> Builder<'a> {
     /// The graph, in identity order; of objects inserted twice, the last one (as a map
     /// keeps them).
     fn finish(self) -> Graph<'a> {
-        let mut all: Vec<(ObjectId, Node<'a>)> =
+        let mut objects: Vec<(ObjectId, Node<'a>)> =
             Vec::with_capacity(self.kinds.iter().map(Vec::len).sum());
+        // The kinds follow identity order (see `ObjectId::kind`), and equal identities are of
+        // one kind.
         for mut kind in self.kinds {
             // Stable: of equal identities, the one inserted last stays last.
             kind.sort_by(|a, b| a.0.cmp(&b.0));
-            all.extend(kind);
-        }
-        // The kinds follow identity order (see `ObjectId::kind`); sorting again checks it in
-        // one pass of comparisons and would put any mistake right.
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut objects: Vec<(ObjectId, Node<'a>)> = Vec::with_capacity(all.len());
-        for entry in all {
-            match objects.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => objects.push(entry),
+            for entry in kind {
+                match objects.last_mut() {
+                    Some(last) if last.0 == entry.0 => *last = entry,
+                    _ => objects.push(entry),
+                }
             }
         }
+        debug_assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
         Graph { objects }
     }
 }
