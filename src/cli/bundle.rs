@@ -21,16 +21,9 @@ pub fn run(
     name: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let (project, compiled) = match migration::compile_dir(root) {
+    let (project, compiled) = match super::compile(root, format) {
         Ok(r) => r,
-        Err(failure) => {
-            return Ok(super::report(
-                root,
-                failure.project.as_ref(),
-                &failure.error,
-                format,
-            ))
-        }
+        Err(code) => return Ok(code),
     };
     let files = &compiled.files;
     let mut analysis = integrity::analyze(&project, files);

@@ -11,16 +11,9 @@ use crate::integrity;
 use crate::migration;
 
 pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
-    let (project, compiled) = match migration::compile_dir(root) {
+    let (project, compiled) = match super::compile(root, format) {
         Ok(r) => r,
-        Err(failure) => {
-            return Ok(super::report(
-                root,
-                failure.project.as_ref(),
-                &failure.error,
-                format,
-            ))
-        }
+        Err(code) => return Ok(code),
     };
     let generated = &project.config.generated;
     // The stages of `check`: the integrity of generated/ (files, lock, release marks, version

@@ -14,16 +14,9 @@ use crate::lock::LOCK_FILE;
 use crate::{integrity, migration};
 
 pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode> {
-    let (project, compiled) = match migration::compile_dir(root) {
+    let (project, compiled) = match super::compile(root, format) {
         Ok(r) => r,
-        Err(failure) => {
-            return Ok(super::report(
-                root,
-                failure.project.as_ref(),
-                &failure.error,
-                format,
-            ))
-        }
+        Err(code) => return Ok(code),
     };
     let files = &compiled.files;
     let generated = &project.config.generated;
