@@ -2,13 +2,14 @@
 //! applied. Each layer's migration is then `diff(state[i-1], state[i])` and back.
 
 use std::borrow::Borrow;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::catalog::affected::{Affected, Referrers};
 use crate::catalog::{Catalog, Transition};
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics};
 use crate::resolve::{self, Externals, RawSql};
-use crate::spec::{LayerSpec, Project};
+use crate::spec::{self, LayerFile, LayerSpec, Project, ProjectSpec};
 
 /// One layer after resolution.
 #[derive(Debug)]
@@ -40,21 +41,19 @@ impl Folded {
     }
 }
 
-pub fn externals(project: &Project) -> Externals {
+pub fn externals(config: &ProjectSpec) -> Externals {
     Externals {
-        roles: project
-            .config
+        roles: config
             .external_roles
             .iter()
             .map(|r| r.value.clone())
             .collect(),
-        schemas: project
-            .config
+        schemas: config
             .external_schemas
             .iter()
             .map(|s| s.value.clone())
             .collect(),
-        migrator: project.config.migrator.as_ref().map(|m| m.value.clone()),
+        migrator: config.migrator.as_ref().map(|m| m.value.clone()),
     }
 }
 
@@ -69,87 +68,134 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
     fold_specs(project, project.layers.iter().map(|l| &l.spec))
 }
 
-/// [`fold`], taking each layer's declarations out of the project and dropping them once the
-/// layer is folded (the parsed YAML of thousands of tables and the states built from it are
-/// then never all in memory at once). What later stages read stays: `lint_allow`, and each
-/// file's text for snippets. The project cannot be folded again.
-pub fn fold_taking(project: &mut Project) -> Result<Folded, Diagnostics> {
-    let specs: Vec<LayerSpec> = project
-        .layers
-        .iter_mut()
-        .map(|l| {
-            let lint_allow = std::mem::take(&mut l.spec.lint_allow);
-            std::mem::replace(
-                &mut l.spec,
-                LayerSpec {
-                    lint_allow,
-                    ..LayerSpec::default()
-                },
-            )
-        })
-        .collect();
+/// Load the project in `root` and fold its layers, each as soon as it is parsed (while the
+/// next ones are parsed on the other cores), taking each layer's declarations out of the
+/// project and dropping them once it is folded: the parsed YAML of thousands of tables and
+/// the states built from it are then never all in memory at once. What later stages read
+/// stays: `lint_allow`, and each file's text for snippets. The project cannot be folded
+/// again. The diagnostics are those of [`spec::load_project`], else of [`fold`].
+pub fn load_and_fold(root: &Path) -> Result<(Project, Result<Folded, Diagnostics>), Diagnostics> {
+    let mut folder: Option<Folder> = None;
+    let mut project = spec::load_project_then(root, |config, file| {
+        let lint_allow = std::mem::take(&mut file.spec.lint_allow);
+        let spec = std::mem::replace(
+            &mut file.spec,
+            LayerSpec {
+                lint_allow,
+                ..LayerSpec::default()
+            },
+        );
+        folder
+            .get_or_insert_with(|| Folder::new(config))
+            .push(file, &spec);
+    })?;
     project.forgotten = true;
-    fold_specs(project, specs.into_iter())
+    let folded = folder
+        .unwrap_or_else(|| Folder::new(&project.config))
+        .finish(&project);
+    Ok((project, folded))
 }
 
 fn fold_specs<S: Borrow<LayerSpec>>(
     project: &Project,
     specs: impl Iterator<Item = S>,
 ) -> Result<Folded, Diagnostics> {
-    let ext = externals(project);
-    let mut diags = Diagnostics::default();
-    let mut states = vec![Catalog::default()];
-    let mut layers = Vec::new();
-    // Which tables of the last state reference what, kept up to date layer by layer.
-    let mut referrers = Referrers::default();
+    let mut folder = Folder::new(&project.config);
     for (file, spec) in project.layers.iter().zip(specs) {
-        let prev = states.last().expect("non-empty");
+        folder.push(file, spec.borrow());
+    }
+    folder.finish(project)
+}
+
+/// The states so far, layer by layer.
+struct Folder {
+    ext: Externals,
+    diags: Diagnostics,
+    states: Vec<Catalog>,
+    layers: Vec<Layer>,
+    /// Which tables of the last state reference what, kept up to date layer by layer.
+    referrers: Referrers,
+    /// A layer had errors: the layers after it are not applied.
+    stopped: bool,
+}
+
+impl Folder {
+    fn new(config: &ProjectSpec) -> Folder {
+        Folder {
+            ext: externals(config),
+            diags: Diagnostics::default(),
+            states: vec![Catalog::default()],
+            layers: Vec::new(),
+            referrers: Referrers::default(),
+            stopped: false,
+        }
+    }
+
+    /// Apply the next layer.
+    fn push(&mut self, file: &LayerFile, spec: &LayerSpec) {
+        if self.stopped {
+            return;
+        }
+        let prev = self.states.last().expect("non-empty");
         let resolve::Resolved {
             state: next,
             raw,
             transition,
             affected,
-        } = match resolve::apply_layer(prev, file, spec.borrow(), &ext, &referrers) {
+        } = match resolve::apply_layer(prev, file, spec, &self.ext, &self.referrers) {
             Ok(r) => r,
             Err(d) => {
-                diags.extend(d);
-                break;
+                self.diags.extend(d);
+                self.stopped = true;
+                return;
             }
         };
-        referrers.advance(prev, &next);
-        states.push(next);
-        layers.push(Layer {
+        self.referrers.advance(prev, &next);
+        self.states.push(next);
+        self.layers.push(Layer {
             version: file.version.clone(),
             name: file.name.clone(),
             source: file.display_path.to_string(),
             text: file.text.clone(),
-            description: spec.borrow().description.clone(),
+            description: spec.description.clone(),
             raw,
             transition,
             affected,
         });
     }
-    if let (Some(m), Some(last)) = (&project.config.migrator, states.last()) {
-        let known = ext.roles.contains(&m.value) || last.roles.contains_key(&m.value);
-        if diags.0.is_empty() && !known {
-            let names = ext
-                .roles
-                .iter()
-                .chain(last.roles.keys())
-                .map(String::as_str);
-            diags.push(
-                Diagnostic::error(
-                    "E005",
-                    format!("the migrator role `{}` is not declared", m.value),
-                )
-                .at(Some(crate::spec::span_of(&project.config_display, m)))
-                .help(suggest(
-                    &m.value,
-                    names,
-                    "declare it under `roles:` in a layer, or list it under `external_roles`",
-                )),
-            );
+
+    /// The folded states, or the diagnostics of the layer that stopped the fold, or a
+    /// migrator role no layer declares.
+    fn finish(self, project: &Project) -> Result<Folded, Diagnostics> {
+        let Folder {
+            ext,
+            mut diags,
+            states,
+            layers,
+            ..
+        } = self;
+        if let (Some(m), Some(last)) = (&project.config.migrator, states.last()) {
+            let known = ext.roles.contains(&m.value) || last.roles.contains_key(&m.value);
+            if diags.0.is_empty() && !known {
+                let names = ext
+                    .roles
+                    .iter()
+                    .chain(last.roles.keys())
+                    .map(String::as_str);
+                diags.push(
+                    Diagnostic::error(
+                        "E005",
+                        format!("the migrator role `{}` is not declared", m.value),
+                    )
+                    .at(Some(crate::spec::span_of(&project.config_display, m)))
+                    .help(suggest(
+                        &m.value,
+                        names,
+                        "declare it under `roles:` in a layer, or list it under `external_roles`",
+                    )),
+                );
+            }
         }
+        diags.into_result(Folded { layers, states })
     }
-    diags.into_result(Folded { layers, states })
 }

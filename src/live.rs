@@ -66,7 +66,7 @@ pub struct DiffOutcome {
 
 /// Roles and schemas the project declares as existing without it.
 pub fn externals(project: &Project) -> (Vec<String>, Vec<String>) {
-    let ext = layers::externals(project);
+    let ext = layers::externals(&project.config);
     (
         ext.roles.iter().cloned().collect(),
         ext.schemas.iter().cloned().collect(),

@@ -12,7 +12,7 @@ use crate::layers::{self, Folded, Layer};
 use crate::lint::{self, LayerFindings};
 use crate::render::{RenderError, Renderer, Statement};
 use crate::resolve::is_dbmate_marker;
-use crate::spec::{self, Project};
+use crate::spec::Project;
 
 /// A generated file: its path relative to the project's `generated/` folder and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,15 +64,15 @@ pub struct CompileFailure {
 
 /// Load and compile the project at `root`.
 pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailure>> {
-    let mut project = spec::load_project(root).map_err(|d| {
+    // Each layer is folded as soon as it is parsed, and its declarations dropped: only the
+    // states are read after this.
+    let (project, folded) = layers::load_and_fold(root).map_err(|d| {
         Box::new(CompileFailure {
             project: None,
             error: CompileError::Diagnostics(d),
         })
     })?;
-    // Each layer's declarations are dropped as soon as it is folded: only the states are
-    // read after this.
-    let folded = match layers::fold_taking(&mut project) {
+    let folded = match folded {
         Ok(f) => f,
         Err(d) => {
             return Err(Box::new(CompileFailure {

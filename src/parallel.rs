@@ -1,26 +1,32 @@
 //! Running independent jobs on the machine's cores, for the stages whose parts do not depend
 //! on each other (parsing layer files, compiling folded layers).
 
-/// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),
-/// in order. A panic in a job is raised again here.
-pub fn map<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let cores = std::env::var("SCHEMAC_THREADS")
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many threads run jobs: the machine's cores, or `SCHEMAC_THREADS`.
+fn cores() -> usize {
+    std::env::var("SCHEMAC_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&t| t > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()));
-    let threads = cores.min(n);
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
+}
+
+/// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),
+/// in order. A panic in a job is raised again here.
+pub fn map<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let threads = cores().min(n);
     if threads <= 1 {
         return (0..n).map(job).collect();
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     let mut out = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= n {
                             return out;
                         }
@@ -36,4 +42,106 @@ pub fn map<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `job(0)`, ... `job(n - 1)` on the machine's cores, each result handed to `then` on the
+/// calling thread, in order, as soon as it and every one before it are done: the caller
+/// works on one result while the other cores compute the next, and runs jobs itself while
+/// it waits for the next result. A panic in a job is raised again here.
+pub fn map_then<R: Send>(
+    n: usize,
+    job: impl Fn(usize) -> R + Sync,
+    mut then: impl FnMut(usize, R),
+) {
+    let cores = cores();
+    if cores <= 1 || n <= 1 {
+        for i in 0..n {
+            then(i, job(i));
+        }
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let (job, next) = (&job, &next);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The calling thread is the last of the cores.
+        let workers: Vec<_> = (1..cores.min(n))
+            .map(|_| {
+                let tx = tx.clone();
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || tx.send((i, job(i))).is_err() {
+                        return;
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        // Results that came before their turn.
+        let mut early: Vec<Option<R>> = (0..n).map(|_| None).collect();
+        let mut due = 0;
+        while due < n {
+            if let Some(r) = early[due].take() {
+                then(due, r);
+                due += 1;
+                continue;
+            }
+            if let Ok((i, r)) = rx.try_recv() {
+                early[i] = Some(r);
+                continue;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i < n {
+                early[i] = Some(job(i));
+                continue;
+            }
+            // Every job is taken: wait for the workers. None left means one panicked.
+            match rx.recv() {
+                Ok((i, r)) => early[i] = Some(r),
+                Err(_) => break,
+            }
+        }
+        for w in workers {
+            w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_then_hands_every_result_over_in_order() {
+        let mut seen = Vec::new();
+        map_then(
+            200,
+            |i| {
+                // Later jobs finish first now and then.
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                i * 3
+            },
+            |i, r| seen.push((i, r)),
+        );
+        let expected: Vec<(usize, usize)> = (0..200).map(|i| (i, i * 3)).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn map_then_raises_a_panic_of_a_job() {
+        let caught = std::panic::catch_unwind(|| {
+            map_then(
+                50,
+                |i| {
+                    assert!(i != 20, "job 20 fails");
+                    i
+                },
+                |_, _| {},
+            )
+        });
+        // With one core the jobs run on this thread: the panic is the same.
+        assert!(caught.is_err());
+    }
 }

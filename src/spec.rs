@@ -639,7 +639,7 @@ pub struct Project {
     pub config_display: Arc<str>,
     pub config_text: Option<String>,
     pub layers: Vec<LayerFile>,
-    /// The layers' declarations were taken by `layers::fold_taking`.
+    /// The layers' declarations were taken by `layers::load_and_fold`.
     pub forgotten: bool,
 }
 
@@ -679,6 +679,17 @@ pub fn span_of<T>(file: &Arc<str>, s: &Spanned<T>) -> Span {
 
 /// Read `schemac.yaml` (if any) and every layer under the specs folder.
 pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
+    load_project_then(root, |_, _| {})
+}
+
+/// [`load_project`], handing each layer to `then` (with the project's settings, read first)
+/// as soon as it and every layer before it are read and parsed, while the next ones are
+/// parsed on the other cores. Once a layer fails to read or parse, no later one is handed
+/// over: the project will not load.
+pub fn load_project_then(
+    root: &Path,
+    mut then: impl FnMut(&ProjectSpec, &mut LayerFile),
+) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let config_path = root.join("schemac.yaml");
     let config_display: Arc<str> = Arc::from("schemac.yaml");
@@ -751,23 +762,46 @@ pub fn load_project(root: &Path) -> Result<Project, Diagnostics> {
             ))),
         }
     }
-    let parsed = crate::parallel::map(pending.len(), |i| match &pending[i] {
-        Pending::Read(l) if !is_blank_yaml(&l.text) => {
-            Some(parse_yaml::<LayerSpec>(&l.display_path, &l.text))
-        }
-        _ => None,
-    });
-    let mut layers = Vec::new();
-    for (p, spec) in pending.into_iter().zip(parsed) {
-        match (p, spec) {
-            (Pending::Failed(d), _) | (Pending::Read(_), Some(Err(d))) => diags.push(d),
-            (Pending::Read(mut layer), Some(Ok(spec))) => {
-                layer.spec = spec;
-                layers.push(*layer);
+    // What the parsing threads read: (file, text) of each layer to parse.
+    let sources: Vec<Option<(Arc<str>, Arc<str>)>> = pending
+        .iter()
+        .map(|p| match p {
+            Pending::Read(l) if !is_blank_yaml(&l.text) => {
+                Some((l.display_path.clone(), l.text.clone()))
             }
-            (Pending::Read(layer), None) => layers.push(*layer),
-        }
-    }
+            _ => None,
+        })
+        .collect();
+    let mut pending = pending.into_iter();
+    let mut layers = Vec::new();
+    crate::parallel::map_then(
+        sources.len(),
+        |i| {
+            sources[i]
+                .as_ref()
+                .map(|(file, text)| parse_yaml::<LayerSpec>(file, text))
+        },
+        |_, spec| {
+            let Some(p) = pending.next() else {
+                unreachable!("one result per pending layer")
+            };
+            let mut layer = match (p, spec) {
+                (Pending::Failed(d), _) | (Pending::Read(_), Some(Err(d))) => {
+                    diags.push(d);
+                    return;
+                }
+                (Pending::Read(mut layer), Some(Ok(spec))) => {
+                    layer.spec = spec;
+                    layer
+                }
+                (Pending::Read(layer), None) => layer,
+            };
+            if diags.0.is_empty() {
+                then(&config, &mut layer);
+            }
+            layers.push(*layer);
+        },
+    );
     check_versions(&layers, &mut diags);
     diags.into_result(Project {
         root: root.to_path_buf(),
