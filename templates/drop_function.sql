@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-DROP {{ m.target(target) }};
+DROP {{ target|target }};

@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-GRANT {{ m.privileges(grant) }} ON {{ m.target(target) }} TO {{ grant.grantee|grantee }};
+GRANT {{ grant|privileges }} ON {{ target|target }} TO {{ grant.grantee|grantee }};

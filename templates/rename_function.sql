@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-ALTER {{ m.target(target) }} RENAME TO {{ to|ident }};
+ALTER {{ target|target }} RENAME TO {{ to|ident }};

@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-REVOKE {{ m.privileges(grant) }} ON {{ m.target(target) }} FROM {{ grant.grantee|grantee }};
+REVOKE {{ grant|privileges }} ON {{ target|target }} FROM {{ grant.grantee|grantee }};

@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-COMMENT ON {{ m.target(target) }} IS {{ text|literal }};
+COMMENT ON {{ target|target }} IS {{ text|literal }};

@@ -1,2 +1,1 @@
-{% import "_macros.sql" as m -%}
-{% if granted %}GRANT EXECUTE ON {{ m.target(target) }} TO PUBLIC;{% else %}REVOKE EXECUTE ON {{ m.target(target) }} FROM PUBLIC;{% endif %}
+{% if granted %}GRANT EXECUTE ON {{ target|target }} TO PUBLIC;{% else %}REVOKE EXECUTE ON {{ target|target }} FROM PUBLIC;{% endif %}
