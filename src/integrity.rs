@@ -127,13 +127,13 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
 
     // The lock to write: compiled files, release marks carried over where still valid.
     let mut lock = Lock::default();
-    let compiled: BTreeMap<&str, &str> = files
-        .iter()
-        .map(|f| (f.path.as_str(), f.contents.as_str()))
-        .collect();
 
-    for f in files {
-        let sha = sha256_hex(f.contents.as_bytes());
+    // Each compiled file's sha256, once, on all cores: at thousands of tables the files are
+    // tens of megabytes.
+    let shas: Vec<String> =
+        crate::parallel::map(files.len(), |i| sha256_hex(files[i].contents.as_bytes()));
+    for (f, sha) in files.iter().zip(&shas) {
+        let sha = sha.clone();
         let Some((version, name)) = migration_of(&f.path) else {
             lock.files.insert(f.path.clone(), sha.clone());
             ctx.compare_file(f, old_lock.sha_of(&f.path), &mut findings);
@@ -240,9 +240,12 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
     for m in old_lock.migrations.values() {
         copies.entry(m.sha256.clone()).or_insert_with(|| m.path());
     }
-    for (path, contents) in &compiled {
+    let mut by_path: Vec<(&str, &String)> =
+        files.iter().map(|f| f.path.as_str()).zip(&shas).collect();
+    by_path.sort();
+    for (path, sha) in by_path {
         copies
-            .entry(sha256_hex(contents.as_bytes()))
+            .entry(sha.clone())
             .or_insert_with(|| path.to_string());
     }
     for path in crate::migration::extra_files(&dir, files) {
