@@ -206,12 +206,14 @@ pub struct TypeRef {
     pub user_type: Option<QName>,
 }
 
-/// An SQL fragment checked by PostgreSQL's parser, with what it references.
+/// An SQL fragment checked by PostgreSQL's parser, with what it references (shared: an
+/// expression is copied into every change that creates or drops what holds it, and the
+/// templates never read its references).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Expr {
     pub sql: String,
     #[serde(skip)]
-    pub refs: Refs,
+    pub refs: Arc<Refs>,
 }
 
 /// Schema-qualified relations, functions and types an SQL text names.

@@ -99,7 +99,7 @@ fn expr(text: String) -> Expr {
         }
         Err(_) => Expr {
             sql: text,
-            refs: Refs::default(),
+            refs: Arc::default(),
         },
     }
 }
@@ -229,7 +229,7 @@ pub(super) fn relations(cat: &mut Catalog, rows: &[PgRow], scope: &Scope) -> Res
                     }
                     Err(_) => Expr {
                         sql: text,
-                        refs: Refs::default(),
+                        refs: Arc::default(),
                     },
                 };
                 cat.views.insert(
@@ -392,7 +392,7 @@ pub(super) fn constraints(cat: &mut Catalog, rows: &[PgRow]) -> Result<(), DbErr
                     name,
                     expr: Expr {
                         sql: definition,
-                        refs: Refs::default(),
+                        refs: Arc::default(),
                     },
                 });
             }

@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use pg_query::protobuf::{a_const, node::Node as N};
 use pg_query::NodeEnum;
@@ -266,7 +267,7 @@ fn parse_expr_text(text: &str) -> Result<Expr, String> {
     }
     Ok(Expr {
         sql,
-        refs: refs_of(&parsed),
+        refs: Arc::new(refs_of(&parsed)),
     })
 }
 
@@ -309,7 +310,7 @@ pub fn parse_query(text: &str) -> Result<Expr, String> {
     }
     Ok(Expr {
         sql: keep_comment_open(text.trim().trim_end_matches(';').trim_end()),
-        refs: refs_of(&parsed),
+        refs: Arc::new(refs_of(&parsed)),
     })
 }
 
