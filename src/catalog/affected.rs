@@ -24,6 +24,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
+use foldhash::fast::FixedState;
+
 use super::{Catalog, Column, Expr, Function, QName, Refs, Returns, Table, TypeRef, View};
 
 /// The tables and views whose handling can differ between two states, and what is hot.
@@ -71,15 +73,17 @@ impl Hot {
 }
 
 /// Which tables name each schema, relation, function, type and role (whether it exists or
-/// not), as [`table_refs`] reads them.
+/// not), as [`table_refs`] reads them. A fast hash: the names are the project's own.
 #[derive(Clone, Debug, Default)]
 pub struct Referrers {
-    schemas: HashMap<String, BTreeSet<QName>>,
-    relations: HashMap<QName, BTreeSet<QName>>,
-    functions: HashMap<QName, BTreeSet<QName>>,
-    types: HashMap<QName, BTreeSet<QName>>,
-    roles: HashMap<String, BTreeSet<QName>>,
+    schemas: ByName<String>,
+    relations: ByName<QName>,
+    functions: ByName<QName>,
+    types: ByName<QName>,
+    roles: ByName<String>,
 }
+
+type ByName<K> = HashMap<K, BTreeSet<QName>, FixedState>;
 
 impl Referrers {
     /// The index of every table of `cat`.
@@ -155,7 +159,7 @@ impl Referrers {
     }
 }
 
-fn entry<'m, K, Q>(map: &'m mut HashMap<K, BTreeSet<QName>>, key: &Q) -> &'m mut BTreeSet<QName>
+fn entry<'m, K, Q>(map: &'m mut ByName<K>, key: &Q) -> &'m mut BTreeSet<QName>
 where
     K: Hash + Eq + std::borrow::Borrow<Q>,
     Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
 use serde::Serialize;
 
 use crate::catalog::*;
@@ -543,12 +544,13 @@ fn node(object: Object<'_>) -> Node<'_> {
 }
 
 /// The names of a catalog's objects, each allocated once for all the identities that name
-/// it (a table's parts, and everything that depends on it).
+/// it (a table's parts, and everything that depends on it). A fast hash: the names are the
+/// project's own, and the maps live for one graph.
 struct Names<'c> {
-    roles: HashMap<&'c str, Arc<str>>,
-    schemas: HashMap<&'c str, Arc<str>>,
-    relations: HashMap<&'c QName, Arc<QName>>,
-    functions: HashMap<&'c FunctionKey, Arc<FunctionKey>>,
+    roles: HashMap<&'c str, Arc<str>, FixedState>,
+    schemas: HashMap<&'c str, Arc<str>, FixedState>,
+    relations: HashMap<&'c QName, Arc<QName>, FixedState>,
+    functions: HashMap<&'c FunctionKey, Arc<FunctionKey>, FixedState>,
 }
 
 impl<'c> Names<'c> {

@@ -118,7 +118,7 @@ const ALIASES: &[&str] = &[
 /// hundreds of tables): each distinct text is parsed once (per thread), since the result
 /// depends on the text alone.
 fn memo<T: Clone>(
-    cache: &'static std::thread::LocalKey<RefCell<HashMap<String, T>>>,
+    cache: &'static std::thread::LocalKey<RefCell<Memo<T>>>,
     text: &str,
     parse: impl FnOnce(&str) -> T,
 ) -> T {
@@ -130,9 +130,12 @@ fn memo<T: Clone>(
     parsed
 }
 
+/// Parsed fragments by text, with a fast hash (the texts are the project's own).
+type Memo<T> = HashMap<String, T, foldhash::fast::FixedState>;
+
 thread_local! {
-    static TYPES: RefCell<HashMap<String, Result<TypeRef, String>>> = RefCell::default();
-    static EXPRS: RefCell<HashMap<String, Result<Expr, String>>> = RefCell::default();
+    static TYPES: RefCell<Memo<Result<TypeRef, String>>> = RefCell::default();
+    static EXPRS: RefCell<Memo<Result<Expr, String>>> = RefCell::default();
 }
 
 /// Parse a type such as `int`, `varchar(40)`, `auth.team_role[]` or `timestamptz`.
