@@ -175,7 +175,11 @@ fn compile_layer(
     after: &Catalog,
     renderer: &Renderer,
 ) -> LayerResult {
-    let up_changes = match diff::diff_layer(before, after, &layer.transition, &layer.affected) {
+    // The down section only when the up section loses no data (else it refuses to run).
+    let both = diff::diff_layer_both(before, after, &layer.transition, &layer.affected, |up| {
+        diff::losses(up).is_empty()
+    });
+    let (up_changes, down_changes) = match both {
         Ok(c) => c,
         Err(d) => return Ok(Err(d)),
     };
@@ -183,16 +187,12 @@ fn compile_layer(
     if let Err(d) = check_data_loss(layer, &losses, after) {
         return Ok(Err(d));
     }
-    let down_changes = if losses.is_empty() {
-        match diff::diff_layer(after, before, &layer.transition.inverse(), &layer.affected) {
-            Ok(c) => c,
-            Err(d) => return Ok(Err(d)),
-        }
-    } else {
-        vec![diff::Change::Irreversible {
+    let down_changes = match down_changes {
+        Some(c) => c,
+        None => vec![diff::Change::Irreversible {
             migration: format!("{}_{}", layer.version, layer.name),
             losses: losses.iter().map(ToString::to_string).collect(),
-        }]
+        }],
     };
     let mut up = renderer.render_all(&up_changes)?;
     let mut down = renderer.render_all(&down_changes)?;

@@ -78,6 +78,14 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
     (narrowed(from, a, &parts), narrowed(to, a, &parts))
 }
 
+/// Whether `from` and `to` rebuild an enum `a` names as hot, one way or the other (values
+/// removed or reordered): only then does [`narrow`] depend on the direction of the diff.
+pub fn rebuilds_enum(from: &Catalog, to: &Catalog, a: &Affected) -> bool {
+    a.hot.types.iter().any(|q| {
+        matches!((from.enums.get(q), to.enums.get(q)), (Some(x), Some(y)) if !y.extends(x) || !x.extends(y))
+    })
+}
+
 fn narrowed(cat: &Catalog, a: &Affected, parts: &BTreeMap<&QName, Arc<Table>>) -> Catalog {
     let (tables, views) = (&a.tables, &a.views);
     Catalog {

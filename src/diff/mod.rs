@@ -26,7 +26,7 @@ use crate::catalog::affected::Affected;
 use crate::catalog::transition::{self, Loss, Rename, Transition};
 use crate::catalog::{ident, Catalog, Expr, QName};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use graph::Object;
+use graph::{Graph, Object};
 use order::{closure, topo_order, Index};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +64,37 @@ pub fn diff_layer(
     diff_narrowed(from, to, t, Some(affected))
 }
 
+/// Both sections of a layer's migration: the changes from `before` to `after` through `t`,
+/// and, when `want_down` accepts those, the changes back through `t.inverse()`; the same as
+/// [`diff_layer`] each way. When the layer renames nothing and rebuilds no enum either way,
+/// both directions narrow the states alike ([`focus::narrow`] depends on the direction only
+/// through the enums it rebuilds), so the narrowed states and their graphs are built once.
+pub fn diff_layer_both(
+    before: &Catalog,
+    after: &Catalog,
+    t: &Transition,
+    affected: &Affected,
+    want_down: impl FnOnce(&[Change]) -> bool,
+) -> Result<(Vec<Change>, Option<Vec<Change>>), Diagnostics> {
+    let inverse = t.inverse();
+    if !t.renames.is_empty() || focus::rebuilds_enum(before, after, affected) {
+        let up = diff_layer(before, after, t, affected)?;
+        let down = match want_down(&up) {
+            true => Some(diff_layer(after, before, &inverse, affected)?),
+            false => None,
+        };
+        return Ok((up, down));
+    }
+    let (b, a) = focus::narrow(before, after, Some(affected));
+    let (gb, ga) = (graph::graph(&b), graph::graph(&a));
+    let up = diff_graphs(&b, &a, &gb, &ga, t)?;
+    let down = match want_down(&up) {
+        true => Some(diff_graphs(&a, &b, &ga, &gb, &inverse)?),
+        false => None,
+    };
+    Ok((up, down))
+}
+
 fn diff_narrowed(
     from: &Catalog,
     to: &Catalog,
@@ -93,10 +124,19 @@ pub fn diff_unfocused(
 
 /// The changes from `from` (already renamed) to `to`.
 fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
+    diff_graphs(from, to, &graph::graph(from), &graph::graph(to), t)
+}
+
+/// [`diff_states`], given the graphs of `from` (`prev`) and `to` (`next`).
+fn diff_graphs<'g>(
+    from: &Catalog,
+    to: &Catalog,
+    prev: &'g Graph<'g>,
+    next: &'g Graph<'g>,
+    t: &Transition,
+) -> Result<Vec<Change>, Diagnostics> {
     let mut out = Vec::new();
-    let prev = graph::graph(from);
-    let next = graph::graph(to);
-    let ix = Index::new(&prev, &next);
+    let ix = Index::new(prev, next);
     let ids = &ix.ids;
     // By object number (see `order`); every object is in one graph or both.
     let mut status: Vec<Status> = vec![Status::Create; ix.len()];

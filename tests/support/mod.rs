@@ -884,6 +884,42 @@ pub fn compare_focused_diffs(dir: &Path) -> Result<usize, String> {
             }
             compared += 1;
         }
+        // Both sections at once (the narrowed states and graphs shared when they can be).
+        let show = |r: Result<Vec<schemac::diff::Change>, schemac::diagnostic::Diagnostics>| {
+            format!("{r:#?}")
+        };
+        let whole_up = show(diff_unfocused(before, after, &layer.transition));
+        let whole_down = show(diff_unfocused(after, before, &inverse));
+        let both = schemac::diff::diff_layer_both(
+            before,
+            after,
+            &layer.transition,
+            &layer.affected,
+            |_| true,
+        );
+        let (up, down) = match both {
+            Ok((up, down)) => (show(Ok(up)), show(Ok(down.unwrap_or_default()))),
+            // The first section that fails fails both: the up section as the whole diff
+            // does, or else the down section.
+            Err(d) => {
+                let failed = show(Err(d));
+                if failed == whole_up {
+                    (failed, whole_down.clone())
+                } else {
+                    (whole_up.clone(), failed)
+                }
+            }
+        };
+        for (what, got, whole) in [("up", up, whole_up), ("down", down, whole_down)] {
+            if got != whole {
+                return Err(format!(
+                    "{} {what}: the diff of both sections at once differs from the whole one:\n{}",
+                    layer.source,
+                    text_diff(&whole, &got)
+                ));
+            }
+            compared += 1;
+        }
     }
     Ok(compared)
 }
