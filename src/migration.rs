@@ -176,14 +176,15 @@ fn compile_layer(
     renderer: &Renderer,
 ) -> LayerResult {
     // The down section only when the up section loses no data (else it refuses to run).
+    let mut losses = Vec::new();
     let both = diff::diff_layer_both(before, after, &layer.transition, &layer.affected, |up| {
-        diff::losses(up).is_empty()
+        losses = diff::losses(up);
+        losses.is_empty()
     });
     let (up_changes, down_changes) = match both {
         Ok(c) => c,
         Err(d) => return Ok(Err(d)),
     };
-    let losses = diff::losses(&up_changes);
     if let Err(d) = check_data_loss(layer, &losses, after) {
         return Ok(Err(d));
     }

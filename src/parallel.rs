@@ -45,18 +45,14 @@ pub fn map<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {
 }
 
 /// `job(0)`, ... `job(n - 1)` on the machine's cores, each result handed to `then` on the
-/// calling thread, in order, as soon as it and every one before it are done: the caller
+/// calling thread, in job order, as soon as it and every one before it are done: the caller
 /// works on one result while the other cores compute the next, and runs jobs itself while
 /// it waits for the next result. A panic in a job is raised again here.
-pub fn map_then<R: Send>(
-    n: usize,
-    job: impl Fn(usize) -> R + Sync,
-    mut then: impl FnMut(usize, R),
-) {
+pub fn map_then<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync, mut then: impl FnMut(R)) {
     let cores = cores();
     if cores <= 1 || n <= 1 {
         for i in 0..n {
-            then(i, job(i));
+            then(job(i));
         }
         return;
     }
@@ -82,7 +78,7 @@ pub fn map_then<R: Send>(
         let mut due = 0;
         while due < n {
             if let Some(r) = early[due].take() {
-                then(due, r);
+                then(r);
                 due += 1;
                 continue;
             }
@@ -123,9 +119,9 @@ mod tests {
                 }
                 i * 3
             },
-            |i, r| seen.push((i, r)),
+            |r| seen.push(r),
         );
-        let expected: Vec<(usize, usize)> = (0..200).map(|i| (i, i * 3)).collect();
+        let expected: Vec<usize> = (0..200).map(|i| i * 3).collect();
         assert_eq!(seen, expected);
     }
 
@@ -138,7 +134,7 @@ mod tests {
                     assert!(i != 20, "job 20 fails");
                     i
                 },
-                |_, _| {},
+                |_| {},
             )
         });
         // With one core the jobs run on this thread: the panic is the same.

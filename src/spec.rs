@@ -781,10 +781,8 @@ pub fn load_project_then(
                 .as_ref()
                 .map(|(file, text)| parse_yaml::<LayerSpec>(file, text))
         },
-        |_, spec| {
-            let Some(p) = pending.next() else {
-                unreachable!("one result per pending layer")
-            };
+        |spec| {
+            let p = pending.next().expect("one result per pending layer");
             let mut layer = match (p, spec) {
                 (Pending::Failed(d), _) | (Pending::Read(_), Some(Err(d))) => {
                     diags.push(d);

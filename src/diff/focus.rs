@@ -44,14 +44,7 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
     };
     // Columns of the enums this diff rebuilds (values removed or reordered) are retyped,
     // whatever reads them.
-    let rebuilt: BTreeSet<&QName> = a
-        .hot
-        .types
-        .iter()
-        .filter(|q| {
-            matches!((from.enums.get(*q), to.enums.get(*q)), (Some(x), Some(y)) if !y.extends(x))
-        })
-        .collect();
+    let rebuilt: BTreeSet<&QName> = rebuilt(from, to, a).collect();
     let retyped: BTreeSet<&str> = a
         .tables
         .iter()
@@ -78,12 +71,21 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
     (narrowed(from, a, &parts), narrowed(to, a, &parts))
 }
 
-/// Whether `from` and `to` rebuild an enum `a` names as hot, one way or the other (values
-/// removed or reordered): only then does [`narrow`] depend on the direction of the diff.
+/// Whether `from` and `to` rebuild an enum one way or the other: only then does [`narrow`]
+/// depend on the direction of the diff.
 pub fn rebuilds_enum(from: &Catalog, to: &Catalog, a: &Affected) -> bool {
-    a.hot.types.iter().any(|q| {
-        matches!((from.enums.get(q), to.enums.get(q)), (Some(x), Some(y)) if !y.extends(x) || !x.extends(y))
-    })
+    rebuilt(from, to, a).next().is_some() || rebuilt(to, from, a).next().is_some()
+}
+
+/// The hot enums the diff from `from` to `to` rebuilds (values removed or reordered).
+fn rebuilt<'a>(
+    from: &'a Catalog,
+    to: &'a Catalog,
+    a: &'a Affected,
+) -> impl Iterator<Item = &'a QName> {
+    a.hot.types.iter().filter(
+        |q| matches!((from.enums.get(*q), to.enums.get(*q)), (Some(x), Some(y)) if !y.extends(x)),
+    )
 }
 
 fn narrowed(cat: &Catalog, a: &Affected, parts: &BTreeMap<&QName, Arc<Table>>) -> Catalog {

@@ -79,19 +79,17 @@ pub fn diff_layer_both(
     let inverse = t.inverse();
     if !t.renames.is_empty() || focus::rebuilds_enum(before, after, affected) {
         let up = diff_layer(before, after, t, affected)?;
-        let down = match want_down(&up) {
-            true => Some(diff_layer(after, before, &inverse, affected)?),
-            false => None,
-        };
+        let down = want_down(&up)
+            .then(|| diff_layer(after, before, &inverse, affected))
+            .transpose()?;
         return Ok((up, down));
     }
     let (b, a) = focus::narrow(before, after, Some(affected));
     let (gb, ga) = (graph::graph(&b), graph::graph(&a));
     let up = diff_graphs(&b, &a, &gb, &ga, t)?;
-    let down = match want_down(&up) {
-        true => Some(diff_graphs(&a, &b, &ga, &gb, &inverse)?),
-        false => None,
-    };
+    let down = want_down(&up)
+        .then(|| diff_graphs(&a, &b, &ga, &gb, &inverse))
+        .transpose()?;
     Ok((up, down))
 }
 
