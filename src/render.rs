@@ -3,13 +3,14 @@
 //! function of a change. Values reach templates unquoted and leave them through the quoting
 //! filters, which call the one quoting helper in `catalog::ident`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
-use crate::catalog::{dollar_quote, quote_ident, quote_literal, Function};
+use crate::catalog::{dollar_quote, push_ident, quote_ident, quote_literal, Function};
 use crate::diff::Change;
 
 macro_rules! builtin_templates {
@@ -112,12 +113,7 @@ impl Renderer {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.add_filter("ident", |s: &str| quote_ident(s));
-        env.add_filter("idents", |v: Vec<String>| {
-            v.iter()
-                .map(|s| quote_ident(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+        env.add_filter("idents", |v: Vec<String>| comma_list(&v, push_ident));
         env.add_filter("qname", qname);
         env.add_filter("target", target);
         env.add_filter("privileges", privileges);
@@ -126,9 +122,7 @@ impl Renderer {
         });
         env.add_filter("dollar", |s: &str| dollar_quote(s));
         env.add_filter("grantee", |s: &str| grantee(s));
-        env.add_filter("grantees", |v: Vec<String>| {
-            v.iter().map(|s| grantee(s)).collect::<Vec<_>>().join(", ")
-        });
+        env.add_filter("grantees", |v: Vec<String>| comma_list(&v, push_grantee));
         for (name, source) in BUILTIN {
             let text = match overrides.map(|dir| dir.join(name)).filter(|p| p.is_file()) {
                 Some(path) => {
@@ -158,10 +152,10 @@ impl Renderer {
         let value = Value::from(minijinja::value::Serde(change));
         // The serde tag of the change names its template.
         let kind = value.get_attr("change").ok();
-        let name = format!(
-            "{}.sql",
-            kind.as_ref().and_then(Value::as_str).unwrap_or_default()
-        );
+        let kind = kind.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let mut name = String::with_capacity(kind.len() + 4);
+        name.push_str(kind);
+        name.push_str(".sql");
         let template = self
             .env
             .get_template(&name)
@@ -197,16 +191,20 @@ impl Renderer {
 }
 
 fn qname(v: Value) -> Result<String, Error> {
-    let part = |key: &str| -> Result<String, Error> {
-        let value = v.get_attr(key)?;
-        value.as_str().map(quote_ident).ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("qname: `{key}` is not a string"),
-            )
-        })
-    };
-    Ok(format!("{}.{}", part("schema")?, part("name")?))
+    let mut out = String::new();
+    push_qname(&mut out, &v)?;
+    Ok(out)
+}
+
+/// `schema.name` of a value with those two attributes, quoted, appended to `out`.
+fn push_qname(out: &mut String, v: &Value) -> Result<(), Error> {
+    let (schema, name) = (v.get_attr("schema")?, v.get_attr("name")?);
+    let (schema, name) = (string(&schema, "schema")?, string(&name, "name")?);
+    out.reserve(schema.len() + name.len() + 5);
+    push_ident(out, schema);
+    out.push('.');
+    push_ident(out, name);
+    Ok(())
 }
 
 /// What a grant, comment, drop or rename names, from a `Target`: `TABLE s.t`,
@@ -215,52 +213,71 @@ fn qname(v: Value) -> Result<String, Error> {
 /// and comments call this.
 fn target(t: Value) -> Result<String, Error> {
     let (kind, name) = (t.get_attr("kind")?, t.get_attr("name")?);
-    let kind = string(&kind, "kind")?;
-    let name = quote_ident(string(&name, "name")?);
-    Ok(match kind {
+    let (kind, name) = (string(&kind, "kind")?, string(&name, "name")?);
+    let mut out = String::with_capacity(kind.len() + name.len() * 3);
+    match kind {
         "POLICY" | "TRIGGER" | "CONSTRAINT" => {
-            format!("{kind} {name} ON {}", qname(t.get_attr("table")?)?)
+            out.push_str(kind);
+            out.push(' ');
+            push_ident(&mut out, name);
+            out.push_str(" ON ");
+            push_qname(&mut out, &t.get_attr("table")?)?;
         }
-        "COLUMN" => format!("COLUMN {}.{name}", qname(t.get_attr("table")?)?),
+        "COLUMN" => {
+            out.push_str("COLUMN ");
+            push_qname(&mut out, &t.get_attr("table")?)?;
+            out.push('.');
+            push_ident(&mut out, name);
+        }
         _ => {
+            out.push_str(kind);
+            out.push(' ');
             let schema = t.get_attr("schema")?;
-            if schema.is_none() {
-                format!("{kind} {name}")
-            } else {
-                let schema = quote_ident(string(&schema, "schema")?);
-                let mut out = format!("{kind} {schema}.{name}");
-                let args = t.get_attr("args")?;
-                if !args.is_none() {
-                    let args: Vec<String> = args.try_iter()?.map(|a| a.to_string()).collect();
-                    out.push('(');
-                    out.push_str(&args.join(", "));
-                    out.push(')');
+            if !schema.is_none() {
+                push_ident(&mut out, string(&schema, "schema")?);
+                out.push('.');
+            }
+            push_ident(&mut out, name);
+            let args = t.get_attr("args")?;
+            if !schema.is_none() && !args.is_none() {
+                out.push('(');
+                for (i, a) in args.try_iter()?.enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write!(out, "{a}").expect("writing to a String");
                 }
-                out
+                out.push(')');
             }
         }
-    })
+    }
+    Ok(out)
 }
 
 /// A `Grant`'s privileges, each with the grant's columns when it has any:
 /// `SELECT, UPDATE` or `SELECT (a, b)`.
 fn privileges(g: Value) -> Result<String, Error> {
     let columns = g.get_attr("columns")?;
-    let columns = if columns.is_true() {
-        let mut names = Vec::new();
-        for c in columns.try_iter()? {
-            names.push(quote_ident(string(&c, "columns")?));
+    let mut cols = String::new();
+    if columns.is_true() {
+        cols.push_str(" (");
+        for (i, c) in columns.try_iter()?.enumerate() {
+            if i > 0 {
+                cols.push_str(", ");
+            }
+            push_ident(&mut cols, string(&c, "columns")?);
         }
-        format!(" ({})", names.join(", "))
-    } else {
-        String::new()
-    };
-    let list: Vec<String> = g
-        .get_attr("privileges")?
-        .try_iter()?
-        .map(|p| format!("{p}{columns}"))
-        .collect();
-    Ok(list.join(", "))
+        cols.push(')');
+    }
+    let mut out = String::new();
+    for (i, p) in g.get_attr("privileges")?.try_iter()?.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write!(out, "{p}").expect("writing to a String");
+        out.push_str(&cols);
+    }
+    Ok(out)
 }
 
 /// The string `v`, the value of `key`, or an error naming `key`.
@@ -274,11 +291,29 @@ fn string<'v>(v: &'v Value, key: &str) -> Result<&'v str, Error> {
 }
 
 fn grantee(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_grantee(&mut out, s);
+    out
+}
+
+fn push_grantee(out: &mut String, s: &str) {
     if s == "PUBLIC" {
-        "PUBLIC".into()
+        out.push_str("PUBLIC");
     } else {
-        quote_ident(s)
+        push_ident(out, s);
     }
+}
+
+/// Each of `names`, written by `push`, separated by commas.
+fn comma_list(names: &[String], push: fn(&mut String, &str)) -> String {
+    let mut out = String::with_capacity(names.iter().map(|n| n.len() + 4).sum());
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push(&mut out, n);
+    }
+    out
 }
 
 /// The `CREATE FUNCTION` statement for `f`, rendered with the built-in template, for checking

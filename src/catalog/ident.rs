@@ -29,10 +29,26 @@ pub fn truncated_with_suffix(name: &str, suffix: &str) -> String {
 /// it is a plain lower-case identifier that is not a keyword (unreserved keywords may stay
 /// bare); otherwise wrap it in double quotes, doubling any embedded `"`.
 pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// [`quote_ident`] appended to `out`: the templates' filters build a statement's names in one
+/// string instead of one string a name.
+pub fn push_ident(out: &mut String, name: &str) {
     if is_plain_ident(name) && !is_keyword_needing_quotes(name) {
-        name.to_string()
+        out.push_str(name);
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        // Embedded double quotes are doubled.
+        let mut parts = name.split('"');
+        out.push('"');
+        out.push_str(parts.next().unwrap_or_default());
+        for part in parts {
+            out.push_str("\"\"");
+            out.push_str(part);
+        }
+        out.push('"');
     }
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use ident::{dollar_quote, quote_ident, quote_literal, QName};
+pub use ident::{dollar_quote, push_ident, quote_ident, quote_literal, QName};
 pub use origins::Origins;
 pub use transition::{Ack, Loss, Rename, Transition};
 
