@@ -73,7 +73,8 @@ impl Hot {
 }
 
 /// Which tables name each schema, relation, function, type and role (whether it exists or
-/// not), as [`table_refs`] reads them. A fast hash: the names are the project's own.
+/// not), as [`table_refs`] reads them, and how many take each relation name. A fast hash: the
+/// names are the project's own.
 #[derive(Clone, Debug, Default)]
 pub struct Referrers {
     schemas: ByName<String>,
@@ -81,6 +82,10 @@ pub struct Referrers {
     functions: ByName<QName>,
     types: ByName<QName>,
     roles: ByName<String>,
+    /// How many of the tables take each name of their schema's relation namespace
+    /// ([`Table::relation_names`]): the namespace check looks up the names a layer touches
+    /// instead of counting every table's names again.
+    relation_names: HashMap<QName, u32, FixedState>,
 }
 
 type ByName<K> = HashMap<K, BTreeSet<QName>, FixedState>;
@@ -107,7 +112,25 @@ impl Referrers {
         });
     }
 
+    /// How many tables of the indexed state take `name` in `schema`'s relation namespace.
+    pub fn relation_name_uses(&self, schema: &str, name: &str) -> u32 {
+        let q = QName {
+            schema: schema.into(),
+            name: name.into(),
+        };
+        self.relation_names.get(&q).copied().unwrap_or(0)
+    }
+
     fn add(&mut self, t: &Table) {
+        for name in t.relation_names() {
+            *self
+                .relation_names
+                .entry(QName {
+                    schema: t.name.schema.clone(),
+                    name: name.into(),
+                })
+                .or_default() += 1;
+        }
         table_refs(t, |r| {
             match r {
                 Ref::Schema(s) => entry(&mut self.schemas, s),
@@ -122,6 +145,18 @@ impl Referrers {
     }
 
     fn remove(&mut self, t: &Table) {
+        for name in t.relation_names() {
+            let q = QName {
+                schema: t.name.schema.clone(),
+                name: name.into(),
+            };
+            if let Some(n) = self.relation_names.get_mut(&q) {
+                *n -= 1;
+                if *n == 0 {
+                    self.relation_names.remove(&q);
+                }
+            }
+        }
         table_refs(t, |r| {
             let set = match r {
                 Ref::Schema(s) => self.schemas.get_mut(s),
@@ -172,7 +207,7 @@ where
 
 /// Call `f` for every key whose values differ between `a` and `b` (shared values compare by
 /// pointer first), with the value on each side, walking both maps in order once.
-fn merge_join<'a, K: Ord, V: PartialEq>(
+pub fn merge_join<'a, K: Ord, V: PartialEq>(
     a: &'a BTreeMap<K, V>,
     b: &'a BTreeMap<K, V>,
     mut f: impl FnMut(&'a K, Option<&'a V>, Option<&'a V>),

@@ -257,6 +257,19 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+
+    /// The names the table takes in its schema's relation namespace: its own, and those of
+    /// its indexes (key constraints have one each).
+    pub fn relation_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.name.as_str())
+            .chain(
+                self.primary_key
+                    .iter()
+                    .chain(&self.uniques)
+                    .map(|k| k.name.as_str()),
+            )
+            .chain(self.indexes.iter().map(|i| i.name.as_str()))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use foldhash::fast::FixedState;
 
+use crate::catalog::affected::{merge_join, Referrers};
 use crate::catalog::*;
 use crate::diagnostic::{Diagnostic, Span};
 
@@ -29,7 +30,14 @@ pub(super) fn tables<'a>(
     }
 }
 
-pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Diagnostic>) {
+/// `prev` is the state before the layer, `referrers` the index of its tables.
+pub fn check(
+    prev: &Catalog,
+    state: &Catalog,
+    referrers: &Referrers,
+    only: Option<&BTreeSet<&QName>>,
+    out: &mut Vec<Diagnostic>,
+) {
     let at = |keys: &[String]| keys.iter().find_map(|k| state.origins.get(k).cloned());
     for r in state.roles.keys().filter(|r| r.starts_with("pg_")) {
         out.push(
@@ -55,7 +63,7 @@ pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Dia
             .help("choose a name that does not start with `pg_`"),
         );
     }
-    if only.map_or(true, |names| may_share_names(state, names)) {
+    if only.is_none() || may_share_names(prev, state, referrers) {
         relation_names(state, out, &at);
     }
     for s in state.sequences.values() {
@@ -117,54 +125,28 @@ pub fn check(state: &Catalog, only: Option<&BTreeSet<&QName>>, out: &mut Vec<Dia
     }
 }
 
-/// Whether a name of the tables `changed`, or of any view or sequence, may be used twice in
-/// its schema's relation namespace (every other name was unique in the previous state). A
-/// quick test over borrowed names; [`relation_names`] then finds and reports the clashes.
-fn may_share_names(state: &Catalog, changed: &BTreeSet<&QName>) -> bool {
-    let mut uses: HashMap<(&str, &str), u32, FixedState> = HashMap::default();
-    for t in tables(state, Some(changed)) {
-        for name in table_relation_names(t) {
-            uses.insert((&t.name.schema, name), 0);
+/// Whether a name that a table changed from `prev`, or a view or sequence, takes may be
+/// used twice in its schema's relation namespace (every name was unique in `prev`, whose
+/// tables `referrers` indexes). A quick test over borrowed names and the index's counts;
+/// [`relation_names`] then finds and reports the clashes.
+fn may_share_names(prev: &Catalog, state: &Catalog, referrers: &Referrers) -> bool {
+    // How many more (or fewer) times each name is used than the index counts.
+    let mut delta: HashMap<(&str, &str), i64, FixedState> = HashMap::default();
+    merge_join(&prev.tables, &state.tables, |_, before, after| {
+        for (t, step) in [(before, -1), (after, 1)] {
+            let Some(t) = t else { continue };
+            for name in t.relation_names() {
+                *delta.entry((&t.name.schema, name)).or_default() += step;
+            }
         }
-    }
+    });
+    // Views and sequences are not in the index.
     for q in state.views.keys().chain(state.sequences.keys()) {
-        uses.insert((&q.schema, &q.name), 0);
+        *delta.entry((&q.schema, &q.name)).or_default() += 1;
     }
-    if uses.is_empty() {
-        return false;
-    }
-    fn seen_twice<'a>(
-        uses: &mut HashMap<(&'a str, &'a str), u32, FixedState>,
-        key: (&'a str, &'a str),
-    ) -> bool {
-        uses.get_mut(&key).is_some_and(|n| {
-            *n += 1;
-            *n > 1
-        })
-    }
-    let mut clash = false;
-    for t in state.tables.values() {
-        for name in table_relation_names(t) {
-            clash |= seen_twice(&mut uses, (&t.name.schema, name));
-        }
-    }
-    for q in state.views.keys().chain(state.sequences.keys()) {
-        clash |= seen_twice(&mut uses, (&q.schema, &q.name));
-    }
-    clash
-}
-
-/// The names a table takes in its schema's relation namespace: its own, and those of its
-/// indexes (key constraints have one each).
-fn table_relation_names(t: &Table) -> impl Iterator<Item = &str> {
-    std::iter::once(t.name.name.as_str())
-        .chain(
-            t.primary_key
-                .iter()
-                .chain(&t.uniques)
-                .map(|k| k.name.as_str()),
-        )
-        .chain(t.indexes.iter().map(|i| i.name.as_str()))
+    delta.iter().any(|(&(schema, name), &d)| {
+        d > 0 && i64::from(referrers.relation_name_uses(schema, name)) + d > 1
+    })
 }
 
 /// Tables, views, sequences, indexes and the indexes behind primary keys and unique

@@ -44,7 +44,7 @@ pub fn validate(
     v.views(&mut out);
     v.default_privileges(&mut out);
     v.rows(&mut out);
-    super::rules::check(v.state, v.tables, &mut out);
+    super::rules::check(prev, v.state, referrers, v.tables, &mut out);
     for d in out {
         diags.push(d);
     }
