@@ -465,8 +465,9 @@ impl<'g, 'a> IntoIterator for &'g Graph<'a> {
 
 /// A graph being built: objects go into one list per kind of identity, and `graph` inserts
 /// them kind by kind in identity order (tables by name, and so their parts, their grants
-/// and comments by owner), so each list is nearly sorted already and sorting it costs little
-/// more than a pass, where a map would compare every identity with a dozen others.
+/// and comments by owner), so each list is nearly sorted already: only the parts of one
+/// owner come in declaration order. Sorting it costs little more than a pass (see
+/// [`sort_nearly_sorted`]), where a map would compare every identity with a dozen others.
 struct Builder<'a> {
     kinds: Vec<Vec<(ObjectId, Node<'a>)>>,
 }
@@ -491,7 +492,7 @@ impl<'a> Builder<'a> {
         // one kind.
         for mut kind in self.kinds {
             // Stable: of equal identities, the one inserted last stays last.
-            kind.sort_by(|a, b| a.0.cmp(&b.0));
+            sort_nearly_sorted(&mut kind);
             for entry in kind {
                 match objects.last_mut() {
                     Some(last) if last.0 == entry.0 => *last = entry,
@@ -501,6 +502,28 @@ impl<'a> Builder<'a> {
         }
         debug_assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
         Graph { objects }
+    }
+}
+
+/// Sort `list` by identity, stably, when each entry is at most a few places from its own:
+/// by insertion, which then costs a comparison or two an entry. The standard sort would
+/// find no long runs in such a list (a table's indexes or grants break it every few
+/// entries) and sort it all again. An entry further away makes it fall back to that sort.
+fn sort_nearly_sorted<T>(list: &mut [(ObjectId, T)]) {
+    const REACH: usize = 32;
+    for i in 1..list.len() {
+        let mut j = i;
+        // Strictly less: equal identities keep their order.
+        while j > 0 && list[j].0 < list[j - 1].0 {
+            if i - j == REACH {
+                // The entries moved so far kept the order of equal ones: the result is
+                // the same as sorting the list as it came.
+                list.sort_by(|a, b| a.0.cmp(&b.0));
+                return;
+            }
+            list.swap(j, j - 1);
+            j -= 1;
+        }
     }
 }
 
@@ -1018,6 +1041,46 @@ fn per_column(grants: &[Grant]) -> Vec<Grant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearly_sorted_lists_sort_as_the_stable_sort_does() {
+        // Names from a few letters, so identities repeat; the payload tells equal ones apart.
+        let mut seed = 7u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 16
+        };
+        let list = |n: usize, shuffle: &mut dyn FnMut(&mut Vec<(ObjectId, usize)>)| {
+            let mut v: Vec<(ObjectId, usize)> = (0..n)
+                .map(|i| (ObjectId::Role(format!("r{:03}", i / 3).into()), i))
+                .collect();
+            shuffle(&mut v);
+            v
+        };
+        let mut local = |v: &mut Vec<(ObjectId, usize)>| {
+            // Entries a few places from their own, as a table's parts are.
+            for i in 0..v.len().saturating_sub(5) {
+                let j = i + (next() as usize % 5);
+                v.swap(i, j);
+            }
+        };
+        let mut far = |v: &mut Vec<(ObjectId, usize)>| {
+            // The last entry belongs first: the insertion gives up and the full sort runs.
+            let last = v.pop().expect("non-empty");
+            v.insert(0, last);
+            v.reverse();
+        };
+        for mut v in [
+            list(300, &mut local),
+            list(300, &mut far),
+            list(1, &mut |_| {}),
+        ] {
+            let mut expected = v.clone();
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            sort_nearly_sorted(&mut v);
+            assert_eq!(v, expected);
+        }
+    }
 
     /// One identity of every kind, with names that sort against kind order (`z` first).
     fn one_of_each() -> Vec<ObjectId> {
