@@ -166,7 +166,7 @@ impl Resolver<'_> {
         let Some(name) = self.qname(&s.name) else {
             return;
         };
-        if !self.declare(format!("type {name}"), &span, &format!("enum `{name}`")) {
+        if !self.declare(format!("type {name}"), &span, || format!("enum `{name}`")) {
             return;
         }
         if let Some(from) = &s.renamed_from {

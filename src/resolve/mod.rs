@@ -142,7 +142,8 @@ impl Resolver<'_> {
     }
 
     /// Record a declaration; false (with a diagnostic) when the layer already declared it.
-    fn declare(&mut self, key: String, span: &Span, what: &str) -> bool {
+    /// `what` names the object in that diagnostic, made only then.
+    fn declare(&mut self, key: String, span: &Span, what: impl FnOnce() -> String) -> bool {
         if !self.declared.insert(key.clone()) {
             let first = self.state.origins.get(&key).cloned();
             let help = match first {
@@ -152,7 +153,7 @@ impl Resolver<'_> {
             self.err(
                 "E020",
                 span.clone(),
-                format!("{what} is declared twice in this layer"),
+                format!("{} is declared twice in this layer", what()),
                 help,
             );
             return false;
@@ -375,7 +376,7 @@ impl Resolver<'_> {
         let Some(name) = self.ident(&s.name) else {
             return;
         };
-        if !self.declare(format!("role {name}"), &span, &format!("role `{name}`")) {
+        if !self.declare(format!("role {name}"), &span, || format!("role `{name}`")) {
             return;
         }
         let member_of = s.member_of.iter().filter_map(|m| self.ident(m)).collect();
@@ -419,7 +420,9 @@ impl Resolver<'_> {
         let Some(name) = self.ident(&s.name) else {
             return;
         };
-        if !self.declare(format!("schema {name}"), &span, &format!("schema `{name}`")) {
+        if !self.declare(format!("schema {name}"), &span, || {
+            format!("schema `{name}`")
+        }) {
             return;
         }
         let owner = s.owner.as_ref().and_then(|o| self.ident(o));
@@ -443,11 +446,9 @@ impl Resolver<'_> {
         let Some(name) = self.ident(&s.name) else {
             return;
         };
-        if !self.declare(
-            format!("extension {name}"),
-            &span,
-            &format!("extension `{name}`"),
-        ) {
+        if !self.declare(format!("extension {name}"), &span, || {
+            format!("extension `{name}`")
+        }) {
             return;
         }
         let schema = s.schema.as_ref().and_then(|x| self.ident(x));
@@ -461,11 +462,9 @@ impl Resolver<'_> {
         let Some(name) = self.qname(&s.name) else {
             return;
         };
-        if !self.declare(
-            format!("sequence {name}"),
-            &span,
-            &format!("sequence `{name}`"),
-        ) {
+        if !self.declare(format!("sequence {name}"), &span, || {
+            format!("sequence `{name}`")
+        }) {
             return;
         }
         let data_type = match &s.data_type {
@@ -641,11 +640,9 @@ impl Resolver<'_> {
             name: name.clone(),
             overload: s.overload.then(|| f.identity_types()),
         };
-        if !self.declare(
-            format!("function {key}"),
-            &span,
-            &format!("function `{key}`"),
-        ) {
+        if !self.declare(format!("function {key}"), &span, || {
+            format!("function `{key}`")
+        }) {
             return;
         }
         // Where the body starts, for findings about a line of it (`verify`'s plpgsql_check).
@@ -772,15 +769,13 @@ impl Resolver<'_> {
             };
             let okey = default_privilege_key(&key);
             let span = self.span(to);
-            if !self.declare(
-                okey,
-                &span,
-                &format!(
+            if !self.declare(okey, &span, || {
+                format!(
                     "default privileges for `{}` on {}",
                     key.grantee,
                     object_type.to_lowercase()
-                ),
-            ) {
+                )
+            }) {
                 continue;
             }
             self.state.default_privileges.insert(
@@ -837,7 +832,7 @@ impl Resolver<'_> {
                 key,
             };
             let okey = row_key(&rk);
-            if !self.declare(okey, &rspan, &format!("a row of `{table}` with this key")) {
+            if !self.declare(okey, &rspan, || format!("a row of `{table}` with this key")) {
                 continue;
             }
             self.state.rows.insert(rk.clone(), Row { key: rk, values });

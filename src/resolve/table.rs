@@ -15,7 +15,7 @@ impl Resolver<'_> {
         let Some(name) = self.qname(&s.name) else {
             return;
         };
-        if !self.declare(format!("table {name}"), &span, &format!("table `{name}`")) {
+        if !self.declare(format!("table {name}"), &span, || format!("table `{name}`")) {
             return;
         }
         if let Some(from) = &s.renamed_from {
@@ -89,11 +89,9 @@ impl Resolver<'_> {
             let Some(cname) = self.ident(&c.name) else {
                 continue;
             };
-            if !self.declare(
-                format!("{tkey} column {cname}"),
-                &cspan,
-                &format!("column `{cname}` of `{name}`"),
-            ) {
+            if !self.declare(format!("{tkey} column {cname}"), &cspan, || {
+                format!("column `{cname}` of `{name}`")
+            }) {
                 continue;
             }
             let Some(data_type) = self.type_ref(&c.data_type) else {
@@ -192,11 +190,9 @@ impl Resolver<'_> {
             let Some(cname) = self.ident(&c.name) else {
                 continue;
             };
-            if !self.declare(
-                format!("{tkey} constraint {cname}"),
-                &cspan,
-                &format!("constraint `{cname}` of `{name}`"),
-            ) {
+            if !self.declare(format!("{tkey} constraint {cname}"), &cspan, || {
+                format!("constraint `{cname}` of `{name}`")
+            }) {
                 continue;
             }
             let Some(expr) = self.expr(&c.expr, "the check") else {
@@ -253,11 +249,9 @@ impl Resolver<'_> {
             };
             let Some(iname) = iname else { continue };
             if !self.check_generated_name(&iname, &ispan)
-                || !self.declare(
-                    format!("index {}.{iname}", name.schema),
-                    &ispan,
-                    &format!("index `{iname}`"),
-                )
+                || !self.declare(format!("index {}.{iname}", name.schema), &ispan, || {
+                    format!("index `{iname}`")
+                })
             {
                 continue;
             }
@@ -304,11 +298,9 @@ impl Resolver<'_> {
             let Some(pname) = self.ident(&p.name) else {
                 continue;
             };
-            if !self.declare(
-                format!("{tkey} policy {pname}"),
-                &pspan,
-                &format!("policy `{pname}` on `{name}`"),
-            ) {
+            if !self.declare(format!("{tkey} policy {pname}"), &pspan, || {
+                format!("policy `{pname}` on `{name}`")
+            }) {
                 continue;
             }
             let permissive = match &p.kind {
@@ -404,11 +396,9 @@ impl Resolver<'_> {
             let Some(tname) = self.ident(&t.name) else {
                 continue;
             };
-            if !self.declare(
-                format!("{tkey} trigger {tname}"),
-                &tspan,
-                &format!("trigger `{tname}` on `{name}`"),
-            ) {
+            if !self.declare(format!("{tkey} trigger {tname}"), &tspan, || {
+                format!("trigger `{tname}` on `{name}`")
+            }) {
                 continue;
             }
             let timing = self.keyword(
@@ -503,11 +493,9 @@ impl Resolver<'_> {
             None => default,
         };
         let ok = self.check_generated_name(&name, span)
-            && self.declare(
-                format!("{tkey} constraint {name}"),
-                span,
-                &format!("constraint `{name}` of `{table}`"),
-            );
+            && self.declare(format!("{tkey} constraint {name}"), span, || {
+                format!("constraint `{name}` of `{table}`")
+            });
         ok.then_some(name)
     }
 

@@ -14,7 +14,7 @@ impl Resolver<'_> {
         let Some(name) = self.qname(&s.name) else {
             return;
         };
-        if !self.declare(format!("view {name}"), &span, &format!("view `{name}`")) {
+        if !self.declare(format!("view {name}"), &span, || format!("view `{name}`")) {
             return;
         }
         if self.state.tables.contains_key(&name) {
