@@ -78,12 +78,13 @@ pub fn dollar_quote(body: &str) -> String {
 }
 
 fn is_plain_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_lowercase() || c == '_' => {}
-        _ => return false,
+    // Bytes: a plain identifier is ASCII, and any byte of a multi-byte character fails.
+    match name.as_bytes() {
+        [first, rest @ ..] if first.is_ascii_lowercase() || *first == b'_' => rest
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'$'),
+        _ => false,
     }
-    chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
 }
 
 thread_local! {
