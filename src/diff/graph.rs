@@ -1050,21 +1050,22 @@ mod tests {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             seed >> 16
         };
-        let list = |n: usize, shuffle: &mut dyn FnMut(&mut Vec<(ObjectId, usize)>)| {
-            let mut v: Vec<(ObjectId, usize)> = (0..n)
+        type List = Vec<(ObjectId, usize)>;
+        let list = |n: usize, shuffle: &mut dyn FnMut(&mut List)| {
+            let mut v: List = (0..n)
                 .map(|i| (ObjectId::Role(format!("r{:03}", i / 3).into()), i))
                 .collect();
             shuffle(&mut v);
             v
         };
-        let mut local = |v: &mut Vec<(ObjectId, usize)>| {
+        let mut local = |v: &mut List| {
             // Entries a few places from their own, as a table's parts are.
             for i in 0..v.len().saturating_sub(5) {
                 let j = i + (next() as usize % 5);
                 v.swap(i, j);
             }
         };
-        let mut far = |v: &mut Vec<(ObjectId, usize)>| {
+        let mut far = |v: &mut List| {
             // The last entry belongs first: the insertion gives up and the full sort runs.
             let last = v.pop().expect("non-empty");
             v.insert(0, last);
