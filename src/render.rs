@@ -241,12 +241,10 @@ fn target(t: Value) -> Result<String, Error> {
             let args = t.get_attr("args")?;
             if !schema.is_none() && !args.is_none() {
                 out.push('(');
-                for (i, a) in args.try_iter()?.enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
+                push_list(&mut out, args.try_iter()?, |out, a| {
                     write!(out, "{a}").expect("writing to a String");
-                }
+                    Ok::<(), Error>(())
+                })?;
                 out.push(')');
             }
         }
@@ -261,22 +259,17 @@ fn privileges(g: Value) -> Result<String, Error> {
     let mut cols = String::new();
     if columns.is_true() {
         cols.push_str(" (");
-        for (i, c) in columns.try_iter()?.enumerate() {
-            if i > 0 {
-                cols.push_str(", ");
-            }
-            push_ident(&mut cols, string(&c, "columns")?);
-        }
+        push_list(&mut cols, columns.try_iter()?, |out, c| {
+            push_ident(out, string(&c, "columns")?);
+            Ok::<(), Error>(())
+        })?;
         cols.push(')');
     }
     let mut out = String::new();
-    for (i, p) in g.get_attr("privileges")?.try_iter()?.enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        write!(out, "{p}").expect("writing to a String");
-        out.push_str(&cols);
-    }
+    push_list(&mut out, g.get_attr("privileges")?.try_iter()?, |out, p| {
+        write!(out, "{p}{cols}").expect("writing to a String");
+        Ok::<(), Error>(())
+    })?;
     Ok(out)
 }
 
@@ -307,13 +300,26 @@ fn push_grantee(out: &mut String, s: &str) {
 /// Each of `names`, written by `push`, separated by commas.
 fn comma_list(names: &[String], push: fn(&mut String, &str)) -> String {
     let mut out = String::with_capacity(names.iter().map(|n| n.len() + 4).sum());
-    for (i, n) in names.iter().enumerate() {
+    let Ok(()) = push_list(&mut out, names, |out, n| {
+        push(out, n);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    out
+}
+
+/// Each of `items`, written by `push` into `out`, separated by commas.
+fn push_list<T, E>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut push: impl FnMut(&mut String, T) -> Result<(), E>,
+) -> Result<(), E> {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        push(&mut out, n);
+        push(out, item)?;
     }
-    out
+    Ok(())
 }
 
 /// The `CREATE FUNCTION` statement for `f`, rendered with the built-in template, for checking
