@@ -37,3 +37,4 @@ pub mod scratch;
 pub mod spec;
 pub mod spec_schema;
 pub mod verify;
+pub mod yaml;
