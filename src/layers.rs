@@ -12,7 +12,7 @@ use crate::resolve::{self, Externals, RawSql};
 use crate::spec::{self, LayerFile, LayerSpec, Project, ProjectSpec};
 
 /// One layer after resolution.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Layer {
     pub version: String,
     pub name: String,
@@ -29,10 +29,11 @@ pub struct Layer {
 }
 
 /// Every state of a project: `states[0]` is empty, `states[i]` follows `layers[i - 1]`.
+/// States are shared, so that a layer can be compiled while the next ones are folded.
 #[derive(Debug)]
 pub struct Folded {
     pub layers: Vec<Layer>,
-    pub states: Vec<Catalog>,
+    pub states: Vec<Arc<Catalog>>,
 }
 
 impl Folded {
@@ -75,6 +76,17 @@ pub fn fold(project: &Project) -> Result<Folded, Diagnostics> {
 /// stays: `lint_allow`, and each file's text for snippets. The project cannot be folded
 /// again. The diagnostics are those of [`spec::load_project`], else of [`fold`].
 pub fn load_and_fold(root: &Path) -> Result<(Project, Result<Folded, Diagnostics>), Diagnostics> {
+    load_and_fold_then(root, |_, _, _, _| {})
+}
+
+/// [`load_and_fold`], handing each layer to `then` as soon as it is folded, with the
+/// project's settings and the states before and after it (while the next layers are parsed
+/// and folded). When a later layer fails to fold, what was handed over is not a project's:
+/// the caller drops it.
+pub fn load_and_fold_then(
+    root: &Path,
+    mut then: impl FnMut(&ProjectSpec, &Layer, &Arc<Catalog>, &Arc<Catalog>),
+) -> Result<(Project, Result<Folded, Diagnostics>), Diagnostics> {
     let mut folder: Option<Folder> = None;
     let mut project = spec::load_project_then(root, |config, file| {
         let lint_allow = std::mem::take(&mut file.spec.lint_allow);
@@ -85,9 +97,12 @@ pub fn load_and_fold(root: &Path) -> Result<(Project, Result<Folded, Diagnostics
                 ..LayerSpec::default()
             },
         );
-        folder
-            .get_or_insert_with(|| Folder::new(config))
-            .push(file, &spec);
+        let folder = folder.get_or_insert_with(|| Folder::new(config));
+        if folder.push(file, &spec) {
+            let n = folder.states.len();
+            let layer = folder.layers.last().expect("a layer was folded");
+            then(config, layer, &folder.states[n - 2], &folder.states[n - 1]);
+        }
     })?;
     project.forgotten = true;
     let folded = folder
@@ -111,7 +126,7 @@ fn fold_specs<S: Borrow<LayerSpec>>(
 struct Folder {
     ext: Externals,
     diags: Diagnostics,
-    states: Vec<Catalog>,
+    states: Vec<Arc<Catalog>>,
     layers: Vec<Layer>,
     /// Which tables of the last state reference what, kept up to date layer by layer.
     referrers: Referrers,
@@ -124,17 +139,17 @@ impl Folder {
         Folder {
             ext: externals(config),
             diags: Diagnostics::default(),
-            states: vec![Catalog::default()],
+            states: vec![Arc::new(Catalog::default())],
             layers: Vec::new(),
             referrers: Referrers::default(),
             stopped: false,
         }
     }
 
-    /// Apply the next layer.
-    fn push(&mut self, file: &LayerFile, spec: &LayerSpec) {
+    /// Apply the next layer; whether it was applied.
+    fn push(&mut self, file: &LayerFile, spec: &LayerSpec) -> bool {
         if self.stopped {
-            return;
+            return false;
         }
         let prev = self.states.last().expect("non-empty");
         let resolve::Resolved {
@@ -147,11 +162,11 @@ impl Folder {
             Err(d) => {
                 self.diags.extend(d);
                 self.stopped = true;
-                return;
+                return false;
             }
         };
         self.referrers.advance(prev, &next);
-        self.states.push(next);
+        self.states.push(Arc::new(next));
         self.layers.push(Layer {
             version: file.version.clone(),
             name: file.name.clone(),
@@ -162,6 +177,7 @@ impl Folder {
             transition,
             affected,
         });
+        true
     }
 
     /// The folded states, or the diagnostics of the layer that stopped the fold, or a

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{Catalog, Loss};
 use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
@@ -12,7 +13,7 @@ use crate::layers::{self, Folded, Layer};
 use crate::lint::{self, LayerFindings};
 use crate::render::{RenderError, Renderer, Statement};
 use crate::resolve::is_dbmate_marker;
-use crate::spec::Project;
+use crate::spec::{Project, ProjectSpec};
 
 /// A generated file: its path relative to the project's `generated/` folder and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,11 +63,52 @@ pub struct CompileFailure {
     pub error: CompileError,
 }
 
-/// Load and compile the project at `root`.
+/// Load and compile the project at `root`. Each layer compiles on the other cores as soon
+/// as it is folded, while the next ones are parsed and folded; `schema.sql`, which needs the
+/// last state, compiles on this thread once the fold is done. The output, diagnostics
+/// included, is that of [`compile_folded`] after [`layers::load_and_fold`].
 pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailure>> {
-    // Each layer is folded as soon as it is parsed, and its declarations dropped: only the
-    // states are read after this.
-    let (project, folded) = layers::load_and_fold(root).map_err(|d| {
+    struct Job {
+        layer: Layer,
+        before: Arc<Catalog>,
+        after: Arc<Catalog>,
+    }
+    // Made with the first layer (the templates' folder is a setting of the project).
+    let renderer: OnceLock<Result<Renderer, RenderError>> = OnceLock::new();
+    let made = |config: &ProjectSpec| {
+        renderer.get_or_init(|| Renderer::new(Some(&root.join(&config.templates))))
+    };
+    let work = |job: Job| {
+        let renderer = renderer.get().and_then(|r| r.as_ref().ok());
+        compile_layer(
+            &job.layer,
+            &job.before,
+            &job.after,
+            renderer.expect("jobs are made once the templates loaded"),
+        )
+    };
+    let ((loaded, schema), layers) = crate::parallel::overlap(work, |push| {
+        // Each layer is folded as soon as it is parsed, and its declarations dropped: only
+        // the states are read after this.
+        let loaded = layers::load_and_fold_then(root, |config, layer, before, after| {
+            if made(config).is_ok() {
+                push(Job {
+                    layer: layer.clone(),
+                    before: before.clone(),
+                    after: after.clone(),
+                });
+            }
+        });
+        let schema = match &loaded {
+            Ok((project, Ok(folded))) => match made(&project.config) {
+                Ok(renderer) => Some(schema_file(folded, renderer)),
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        (loaded, schema)
+    });
+    let (project, folded) = loaded.map_err(|d| {
         Box::new(CompileFailure {
             project: None,
             error: CompileError::Diagnostics(d),
@@ -81,9 +123,17 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
             }))
         }
     };
-    let compiled = Renderer::new(Some(&project.templates_dir()))
-        .map_err(CompileError::from)
-        .and_then(|renderer| compile_folded(&folded, &renderer));
+    // The fold succeeded: the templates were loaded after it at the latest.
+    let compiled = match renderer
+        .into_inner()
+        .expect("loaded once the fold succeeded")
+    {
+        Err(e) => Err(CompileError::from(e)),
+        Ok(_) => collect_output(
+            schema.expect("schema.sql compiles once the fold and the templates succeed"),
+            layers.into_iter(),
+        ),
+    };
     match compiled {
         Ok(Output { files, lint }) => Ok((
             project,

@@ -1,7 +1,9 @@
 //! Running independent jobs on the machine's cores, for the stages whose parts do not depend
 //! on each other (parsing layer files, compiling folded layers).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// How many threads run jobs: the machine's cores, or `SCHEMAC_THREADS`.
 fn cores() -> usize {
@@ -103,6 +105,79 @@ pub fn map_then<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync, mut then: im
     });
 }
 
+/// Jobs that start while the caller is still making them: `produce` runs on the calling
+/// thread and hands jobs to the function it is given; the other cores run them as they come,
+/// and the calling thread runs what is left once `produce` is done. Returns what `produce`
+/// returned and the jobs' results in the order they were handed over. On one core each job
+/// runs when it is handed over. A panic in a job or in `produce` is raised again here.
+pub fn overlap<J: Send, R: Send, T>(
+    work: impl Fn(J) -> R + Sync,
+    produce: impl FnOnce(&mut dyn FnMut(J)) -> T,
+) -> (T, Vec<R>) {
+    let cores = cores();
+    if cores <= 1 {
+        let mut done = Vec::new();
+        let made = produce(&mut |job| done.push(work(job)));
+        return (made, done);
+    }
+    struct Queue<J> {
+        jobs: VecDeque<(usize, J)>,
+        closed: bool,
+    }
+    /// Closes the queue when `produce` is done or panics, so that no worker waits forever.
+    struct Close<'q, J>(&'q Mutex<Queue<J>>, &'q Condvar);
+    impl<J> Drop for Close<'_, J> {
+        fn drop(&mut self) {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).closed = true;
+            self.1.notify_all();
+        }
+    }
+    let queue = Mutex::new(Queue {
+        jobs: VecDeque::new(),
+        closed: false,
+    });
+    let ready = Condvar::new();
+    let run = || {
+        let mut out = Vec::new();
+        loop {
+            let mut q = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let (i, job) = loop {
+                if let Some(next) = q.jobs.pop_front() {
+                    break next;
+                }
+                if q.closed {
+                    return out;
+                }
+                q = ready.wait(q).unwrap_or_else(PoisonError::into_inner);
+            };
+            drop(q);
+            out.push((i, work(job)));
+        }
+    };
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (1..cores).map(|_| s.spawn(run)).collect();
+        let made = {
+            let _close = Close(&queue, &ready);
+            let mut n = 0;
+            produce(&mut |job| {
+                queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .jobs
+                    .push_back((n, job));
+                n += 1;
+                ready.notify_one();
+            })
+        };
+        let mut done = run();
+        for w in workers {
+            done.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done.sort_by_key(|(i, _)| *i);
+        (made, done.into_iter().map(|(_, r)| r).collect())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +198,40 @@ mod tests {
         );
         let expected: Vec<usize> = (0..200).map(|i| i * 3).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn overlap_runs_jobs_while_they_are_made_and_keeps_their_order() {
+        let (made, results) = overlap(
+            |i: usize| {
+                if i % 5 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                i * 2
+            },
+            |push| {
+                for i in 0..100 {
+                    push(i);
+                }
+                "made"
+            },
+        );
+        assert_eq!(made, "made");
+        assert_eq!(results, (0..100).map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn overlap_raises_a_panic_of_the_producer_without_waiting_forever() {
+        let caught = std::panic::catch_unwind(|| {
+            overlap(
+                |i: usize| i,
+                |push| {
+                    push(1);
+                    panic!("the producer fails");
+                },
+            )
+        });
+        assert!(caught.is_err());
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn diff_finds_nothing_after_dbmate_up() {
             );
             // Rows are data, not compared: a last layer of rows only leaves no drift.
             let schema_of = |i: usize| {
-                let mut c = folded.states[i].clone();
+                let mut c = (*folded.states[i]).clone();
                 c.rows.clear();
                 c.origins = Default::default();
                 c
