@@ -280,10 +280,12 @@ impl<'a> Parser<'a> {
             let Some((key, colon)) = key_end(rest) else {
                 return Err(Unsupported);
             };
+            if key.len() > MAX_KEY_BYTES {
+                return Err(Unsupported); // serde-saphyr limits the source text of a key
+            }
             let key = self.scalar_key(key, li, ind)?;
             let key_text = key_str(&key);
-            if key_text.len() > MAX_KEY_BYTES || entries.iter().any(|(k, _)| key_str(k) == key_text)
-            {
+            if integer_like_key(&key) || entries.iter().any(|(k, _)| key_str(k) == key_text) {
                 return Err(Unsupported);
             }
             if matches!(key.kind, Kind::Plain("<<")) {
@@ -522,7 +524,11 @@ impl<'a> Parser<'a> {
                 } else {
                     loop {
                         skip_spaces(line, pos);
+                        let key_start = *pos;
                         let key = self.flow_scalar(li, line, pos)?;
+                        if *pos - key_start > MAX_KEY_BYTES {
+                            return Err(Unsupported);
+                        }
                         // `key: value`, the colon right after the key.
                         if line.as_bytes().get(*pos) != Some(&b':')
                             || line.as_bytes().get(*pos + 1) != Some(&b' ')
@@ -532,7 +538,7 @@ impl<'a> Parser<'a> {
                         *pos += 2;
                         skip_spaces(line, pos);
                         let key_text = key_str(&key);
-                        if key_text.len() > MAX_KEY_BYTES
+                        if integer_like_key(&key)
                             || matches!(key.kind, Kind::Plain("<<"))
                             || entries.iter().any(|(k, _)| key_str(k) == key_text)
                         {
@@ -569,7 +575,13 @@ impl<'a> Parser<'a> {
                 self.node(Kind::Text(text), li, start)
             }
             _ => {
-                if starts_with_indicator(rest) {
+                if starts_with_indicator(rest)
+                    || (rest.as_bytes()[0] == b'-'
+                        && matches!(
+                            rest.as_bytes().get(1),
+                            Some(b',' | b'[' | b']' | b'{' | b'}')
+                        ))
+                {
                     return Err(Unsupported);
                 }
                 let end = rest
@@ -644,6 +656,12 @@ fn key_end(rest: &str) -> Option<(&str, usize)> {
             }
         }
     }
+}
+
+/// A plain key serde-saphyr may compare as an integer (`+1` = `1` = `0x1` = `1_0`/10, `-0` = `0`)
+/// unless it is a canonical decimal.
+fn integer_like_key(node: &Node<'_>) -> bool {
+    matches!(node.kind, Kind::Plain(s) if may_be_number(s) && !(is_decimal(s) && s != "-0"))
 }
 
 fn key_str<'k>(node: &'k Node<'_>) -> &'k str {
@@ -841,7 +859,12 @@ impl<'de, 'n, 'a: 'de> de::Deserializer<'de> for NodeDe<'n, 'a> {
                         };
                     }
                     if is_simple_float(s) {
-                        return visitor.visit_f64(s.parse().map_err(|_| Fallback)?);
+                        let v: f64 = s.parse().map_err(|_| Fallback)?;
+                        return if v.is_finite() {
+                            visitor.visit_f64(v)
+                        } else {
+                            Err(Fallback)
+                        };
                     }
                     return Err(Fallback);
                 }
@@ -872,13 +895,28 @@ impl<'de, 'n, 'a: 'de> de::Deserializer<'de> for NodeDe<'n, 'a> {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        self.deserialize_f64(visitor)
+        match self.node.kind {
+            Kind::Plain(s) if is_decimal(s) || is_simple_float(s) => {
+                let v: f32 = s.parse().map_err(|_| Fallback)?;
+                if v.is_finite() {
+                    visitor.visit_f32(v)
+                } else {
+                    Err(Fallback)
+                }
+            }
+            _ => Err(Fallback),
+        }
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
         match self.node.kind {
             Kind::Plain(s) if is_decimal(s) || is_simple_float(s) => {
-                visitor.visit_f64(s.parse().map_err(|_| Fallback)?)
+                let v: f64 = s.parse().map_err(|_| Fallback)?;
+                if v.is_finite() {
+                    visitor.visit_f64(v)
+                } else {
+                    Err(Fallback)
+                }
             }
             _ => Err(Fallback),
         }
@@ -995,7 +1033,8 @@ impl<'de, 'n, 'a: 'de> de::Deserializer<'de> for NodeDe<'n, 'a> {
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        visitor.visit_unit()
+        // serde-saphyr reads ignored values with deserialize_any (and refuses `.inf`, `1e999`).
+        self.deserialize_any(visitor)
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Fallback> {
@@ -1211,12 +1250,34 @@ mod tests {
             "a: 1e3\n",
             "? a\n: b\n",
             "a: |2\n   x\n",
+            // Found in review: keys serde-saphyr compares as integers, a lone `-` in a flow
+            // collection, a key whose source exceeds serde-saphyr's limit.
+            "1: a\n+1: b\n",
+            "a: {1: x, 0x1: y}\n",
+            "a: [a, -]\n",
+            "a: {a: -}\n",
         ] {
             assert!(
                 read::<BTreeMap<String, serde_json::Value>>(text).is_none(),
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn what_serde_saphyr_refuses_is_refused() {
+        let long_key = format!("\"{}\": v\n", "\\u0041".repeat(300));
+        assert!(read::<BTreeMap<String, String>>(&long_key).is_none());
+        let huge = format!("a: 1{}.5\n", "0".repeat(400));
+        assert!(read::<BTreeMap<String, serde_json::Value>>(&huge).is_none());
+        assert!(read::<BTreeMap<String, f64>>(&huge).is_none());
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Loose {
+            a: String,
+        }
+        assert!(read::<Loose>("a: b\nzz: .inf\n").is_none());
+        assert!(read::<Loose>("a: b\nzz: [1, 2]\n").is_some());
     }
 
     #[test]
