@@ -881,13 +881,13 @@ pub fn parse_yaml<T: for<'de> Deserialize<'de>>(
     file: &Arc<str>,
     text: &str,
 ) -> Result<T, Diagnostic> {
-    // YAML 1.2 booleans only: `NO`, `y`, `off` are strings (country codes, column names),
-    // not the YAML 1.1 booleans they used to be.
     // Plain files are read by the fast reader; anything else, and every error, by
     // serde-saphyr (the same value, or its error with position and wording).
     if let Some(value) = crate::yaml::from_str::<T>(text) {
         return Ok(value);
     }
+    // YAML 1.2 booleans only: `NO`, `y`, `off` are strings (country codes, column names),
+    // not the YAML 1.1 booleans they used to be (the fast reader knows only those too).
     let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options::<T>(text, options).map_err(|err| {
         let span = err.location().map(|loc| Span {
