@@ -76,7 +76,7 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
     // Made with the first layer (the templates' folder is a setting of the project).
     let renderer: OnceLock<Result<Renderer, RenderError>> = OnceLock::new();
     let made = |config: &ProjectSpec| {
-        renderer.get_or_init(|| Renderer::new(Some(&root.join(&config.templates))))
+        renderer.get_or_init(|| Renderer::new(Some(&config.templates_dir(root))))
     };
     let work = |job: Job| {
         let renderer = renderer.get().and_then(|r| r.as_ref().ok());

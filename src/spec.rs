@@ -596,6 +596,13 @@ pub struct ProjectSpec {
     pub migrator: Option<S<String>>,
 }
 
+impl ProjectSpec {
+    /// The folder of template overrides of the project at `root`.
+    pub fn templates_dir(&self, root: &Path) -> PathBuf {
+        root.join(&self.templates)
+    }
+}
+
 impl Default for ProjectSpec {
     fn default() -> Self {
         ProjectSpec {
@@ -653,7 +660,7 @@ impl Project {
     }
 
     pub fn templates_dir(&self) -> PathBuf {
-        self.root.join(&self.config.templates)
+        self.config.templates_dir(&self.root)
     }
 
     /// The text of a file named in a diagnostic, for snippets.

@@ -91,6 +91,23 @@ fn is_blank(line: &str) -> bool {
     t.is_empty() || t.starts_with('#')
 }
 
+/// Nothing but spaces.
+fn is_empty_line(line: &str) -> bool {
+    line.bytes().all(|b| b == b' ')
+}
+
+/// A block sequence entry: `-` alone or before a space.
+fn is_entry(rest: &str) -> bool {
+    rest == "-" || rest.starts_with("- ")
+}
+
+/// What may follow a scalar, a flow collection or a block scalar's header on its line:
+/// spaces, then a comment (after at least one space) or nothing.
+fn ends_line(rest: &str) -> bool {
+    let t = rest.trim_start_matches(' ');
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
 /// Characters that cannot start a plain scalar here (YAML's indicators; `-`, `?` and `:`
 /// only before a space or the end, checked apart).
 fn starts_with_indicator(s: &str) -> bool {
@@ -168,10 +185,10 @@ impl<'a> Parser<'a> {
         if self.nodes > MAX_NODES {
             return Err(Unsupported);
         }
-        if let Kind::Plain(s) = &kind {
-            self.count_scalar(s.len())?;
-        } else if let Kind::Text(s) = &kind {
-            self.count_scalar(s.len())?;
+        match &kind {
+            Kind::Plain(s) => self.count_scalar(s.len())?,
+            Kind::Text(s) => self.count_scalar(s.len())?,
+            Kind::Seq(_) | Kind::Map(_) => {}
         }
         Ok(Node {
             kind,
@@ -205,7 +222,7 @@ impl<'a> Parser<'a> {
             return Err(Unsupported);
         }
         let rest = &line[ind..];
-        if rest == "-" || rest.starts_with("- ") {
+        if is_entry(rest) {
             self.block_seq(ind, false)
         } else if key_end(rest).is_some() {
             self.block_map(ind)
@@ -225,15 +242,11 @@ impl<'a> Parser<'a> {
             let line = self.lines[self.li];
             // Past the dash and the spaces after it.
             let after = ind + 1 + indent(&line[ind + 1..]);
-            let first = items.is_empty() && indentless;
-            if first {
-                start_at = if is_blank(&line[after..]) {
-                    line.len()
-                } else {
-                    after
-                };
+            let on_next_line = is_blank(&line[after..]);
+            if items.is_empty() && indentless {
+                start_at = if on_next_line { line.len() } else { after };
             }
-            if is_blank(&line[after..]) {
+            if on_next_line {
                 self.li += 1;
                 self.skip_blank();
                 match self.current_indent() {
@@ -242,7 +255,7 @@ impl<'a> Parser<'a> {
                 }
             } else {
                 let rest = &line[after..];
-                if rest == "-" || rest.starts_with("- ") {
+                if is_entry(rest) {
                     return Err(Unsupported); // `- - x`
                 }
                 if key_end(rest).is_some() {
@@ -254,8 +267,7 @@ impl<'a> Parser<'a> {
             }
             match self.current_indent() {
                 Some(k) if k == ind => {
-                    let rest = &self.lines[self.li][k..];
-                    if !(rest == "-" || rest.starts_with("- ")) {
+                    if !is_entry(&self.lines[self.li][k..]) {
                         break;
                     }
                 }
@@ -277,20 +289,11 @@ impl<'a> Parser<'a> {
             let li = self.li;
             let line = self.lines[li];
             let rest = &line[ind..];
-            let Some((key, colon)) = key_end(rest) else {
+            let Some((raw, colon)) = key_end(rest) else {
                 return Err(Unsupported);
             };
-            if key.len() > MAX_KEY_BYTES {
-                return Err(Unsupported); // serde-saphyr limits the source text of a key
-            }
-            let key = self.scalar_key(key, li, ind)?;
-            let key_text = key_str(&key);
-            if integer_like_key(&key) || entries.iter().any(|(k, _)| key_str(k) == key_text) {
-                return Err(Unsupported);
-            }
-            if matches!(key.kind, Kind::Plain("<<")) {
-                return Err(Unsupported); // a merge key
-            }
+            let key = self.scalar_key(raw, li, ind)?;
+            check_key(&entries, &key, raw.len())?;
             let after = ind + colon + 1;
             let value_at = after + indent(&line[after..]);
             let value = if is_blank(&line[value_at..]) {
@@ -301,12 +304,7 @@ impl<'a> Parser<'a> {
                 self.skip_blank();
                 match self.current_indent() {
                     Some(k) if k > ind => self.block_node(ind as isize)?,
-                    Some(k)
-                        if k == ind && {
-                            let r = &self.lines[self.li][k..];
-                            r == "-" || r.starts_with("- ")
-                        } =>
-                    {
+                    Some(k) if k == ind && is_entry(&self.lines[self.li][k..]) => {
                         self.block_seq(ind, true)?
                     }
                     _ => return Err(Unsupported), // null
@@ -385,10 +383,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After a scalar or flow collection: spaces, then a comment or nothing.
+    /// After a scalar or flow collection: only what [`ends_line`] allows.
     fn end_of_line(&self, rest: &str) -> R<()> {
-        let t = rest.trim_start_matches(' ');
-        if t.is_empty() || (t.starts_with('#') && t.len() < rest.len()) {
+        if ends_line(rest) {
             Ok(())
         } else {
             Err(Unsupported)
@@ -405,14 +402,13 @@ impl<'a> Parser<'a> {
             Some(b'+') => (b'+', &header[1..]),
             _ => (b' ', header),
         };
-        let t = rest.trim_start_matches(' ');
-        if !(t.is_empty() || (t.starts_with('#') && t.len() < rest.len())) {
+        if !ends_line(rest) {
             return Err(Unsupported); // an indentation indicator, or text after the header
         }
         // The content's indentation is that of its first non-empty line.
         let mut i = li + 1;
         let mut leading_max = 0;
-        while i < self.lines.len() && self.lines[i].trim_start_matches(' ').is_empty() {
+        while i < self.lines.len() && is_empty_line(self.lines[i]) {
             leading_max = leading_max.max(self.lines[i].len());
             i += 1;
         }
@@ -429,7 +425,7 @@ impl<'a> Parser<'a> {
         let mut i = li + 1;
         while i < self.lines.len() {
             let l = self.lines[i];
-            if l.trim_start_matches(' ').is_empty() {
+            if is_empty_line(l) {
                 if l.len() > m {
                     return Err(Unsupported); // spaces that would be content
                 }
@@ -460,7 +456,7 @@ impl<'a> Parser<'a> {
         // the two indentations (where YAML's rules for trailing comments are subtle).
         while self.li < self.lines.len() && is_blank(self.lines[self.li]) {
             let l = self.lines[self.li];
-            if !l.trim_start_matches(' ').is_empty() && indent(l) as isize > parent {
+            if !is_empty_line(l) && indent(l) as isize > parent {
                 return Err(Unsupported);
             }
             self.li += 1;
@@ -526,9 +522,7 @@ impl<'a> Parser<'a> {
                         skip_spaces(line, pos);
                         let key_start = *pos;
                         let key = self.flow_scalar(li, line, pos)?;
-                        if *pos - key_start > MAX_KEY_BYTES {
-                            return Err(Unsupported);
-                        }
+                        check_key(&entries, &key, *pos - key_start)?;
                         // `key: value`, the colon right after the key.
                         if line.as_bytes().get(*pos) != Some(&b':')
                             || line.as_bytes().get(*pos + 1) != Some(&b' ')
@@ -537,13 +531,6 @@ impl<'a> Parser<'a> {
                         }
                         *pos += 2;
                         skip_spaces(line, pos);
-                        let key_text = key_str(&key);
-                        if integer_like_key(&key)
-                            || matches!(key.kind, Kind::Plain("<<"))
-                            || entries.iter().any(|(k, _)| key_str(k) == key_text)
-                        {
-                            return Err(Unsupported);
-                        }
                         let value = self.flow_node(li, line, pos)?;
                         entries.push((key, value));
                         skip_spaces(line, pos);
@@ -658,10 +645,22 @@ fn key_end(rest: &str) -> Option<(&str, usize)> {
     }
 }
 
-/// A plain key serde-saphyr may compare as an integer (`+1` = `1` = `0x1` = `1_0`/10, `-0` = `0`)
-/// unless it is a canonical decimal.
-fn integer_like_key(node: &Node<'_>) -> bool {
-    matches!(node.kind, Kind::Plain(s) if may_be_number(s) && !(is_decimal(s) && s != "-0"))
+/// A key this reader may add after `entries`, whose source takes `raw_len` bytes: not too long
+/// for serde-saphyr's parser (which counts the source), not a merge key, not a plain key
+/// serde-saphyr may compare as an integer (`+1` = `1` = `0x1`, `1_0` = `10`, `-0` = `0`;
+/// canonical decimals are compared as text by both), and not one already there.
+fn check_key(entries: &[(Node<'_>, Node<'_>)], key: &Node<'_>, raw_len: usize) -> R<()> {
+    let integer_like =
+        matches!(key.kind, Kind::Plain(s) if may_be_number(s) && !(is_decimal(s) && s != "-0"));
+    let text = key_str(key);
+    if raw_len > MAX_KEY_BYTES
+        || integer_like
+        || matches!(key.kind, Kind::Plain("<<"))
+        || entries.iter().any(|(k, _)| key_str(k) == text)
+    {
+        return Err(Unsupported);
+    }
+    Ok(())
 }
 
 fn key_str<'k>(node: &'k Node<'_>) -> &'k str {
@@ -814,6 +813,26 @@ struct NodeDe<'n, 'a> {
     key: bool,
 }
 
+/// Floats in the spellings both readers parse alike, and finite (serde-saphyr refuses an
+/// overflow to infinity).
+macro_rules! float {
+    ($($method:ident $visit:ident $ty:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
+            match self.node.kind {
+                Kind::Plain(s) if is_decimal(s) || is_simple_float(s) => {
+                    let v = s.parse::<$ty>().map_err(|_| Fallback)?;
+                    if v.is_finite() {
+                        visitor.$visit(v)
+                    } else {
+                        Err(Fallback)
+                    }
+                }
+                _ => Err(Fallback),
+            }
+        }
+    )*};
+}
+
 macro_rules! integer {
     ($($method:ident $visit:ident $ty:ty),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
@@ -833,45 +852,25 @@ impl<'de, 'n, 'a: 'de> de::Deserializer<'de> for NodeDe<'n, 'a> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
         match &self.node.kind {
             Kind::Plain(s) => {
-                if is_null(s) {
-                    return if self.key {
-                        Err(Fallback)
-                    } else {
-                        visitor.visit_unit()
-                    };
-                }
-                if let Some(b) = bool_of(s) {
-                    return if self.key {
-                        Err(Fallback)
-                    } else {
-                        visitor.visit_bool(b)
-                    };
-                }
-                if may_be_number(s) {
-                    if self.key {
-                        return Err(Fallback);
-                    }
-                    if is_decimal(s) {
-                        return if s.starts_with('-') {
-                            visitor.visit_i64(s.parse().map_err(|_| Fallback)?)
-                        } else {
-                            visitor.visit_u64(s.parse().map_err(|_| Fallback)?)
-                        };
-                    }
-                    if is_simple_float(s) {
-                        let v: f64 = s.parse().map_err(|_| Fallback)?;
-                        return if v.is_finite() {
-                            visitor.visit_f64(v)
-                        } else {
-                            Err(Fallback)
-                        };
-                    }
+                let typed = is_null(s) || bool_of(s).is_some() || may_be_number(s);
+                if self.key && typed {
                     return Err(Fallback);
                 }
-                if s.starts_with('.') {
-                    return Err(Fallback); // .inf, .nan
+                if is_null(s) {
+                    visitor.visit_unit()
+                } else if let Some(b) = bool_of(s) {
+                    visitor.visit_bool(b)
+                } else if is_decimal(s) && s.starts_with('-') {
+                    self.deserialize_i64(visitor)
+                } else if is_decimal(s) {
+                    self.deserialize_u64(visitor)
+                } else if is_simple_float(s) {
+                    self.deserialize_f64(visitor)
+                } else if typed || s.starts_with('.') {
+                    Err(Fallback) // other numbers, .inf, .nan: serde-saphyr decides
+                } else {
+                    visitor.visit_borrowed_str(s)
                 }
-                visitor.visit_borrowed_str(s)
             }
             Kind::Text(Cow::Borrowed(s)) => visitor.visit_borrowed_str(s),
             Kind::Text(Cow::Owned(s)) => visitor.visit_str(s),
@@ -894,32 +893,8 @@ impl<'de, 'n, 'a: 'de> de::Deserializer<'de> for NodeDe<'n, 'a> {
         deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64
     }
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        match self.node.kind {
-            Kind::Plain(s) if is_decimal(s) || is_simple_float(s) => {
-                let v: f32 = s.parse().map_err(|_| Fallback)?;
-                if v.is_finite() {
-                    visitor.visit_f32(v)
-                } else {
-                    Err(Fallback)
-                }
-            }
-            _ => Err(Fallback),
-        }
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        match self.node.kind {
-            Kind::Plain(s) if is_decimal(s) || is_simple_float(s) => {
-                let v: f64 = s.parse().map_err(|_| Fallback)?;
-                if v.is_finite() {
-                    visitor.visit_f64(v)
-                } else {
-                    Err(Fallback)
-                }
-            }
-            _ => Err(Fallback),
-        }
+    float! {
+        deserialize_f32 visit_f32 f32, deserialize_f64 visit_f64 f64
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
