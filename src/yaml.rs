@@ -496,14 +496,8 @@ impl<'a> Parser<'a> {
                             return Err(Unsupported); // a one-pair mapping in a sequence
                         }
                         items.push(item);
-                        skip_spaces(line, pos);
-                        match line.as_bytes().get(*pos) {
-                            Some(b',') => *pos += 1,
-                            Some(b']') => {
-                                *pos += 1;
-                                break;
-                            }
-                            _ => return Err(Unsupported),
+                        if closes(line, pos, b']')? {
+                            break;
                         }
                     }
                 }
@@ -533,14 +527,8 @@ impl<'a> Parser<'a> {
                         skip_spaces(line, pos);
                         let value = self.flow_node(li, line, pos)?;
                         entries.push((key, value));
-                        skip_spaces(line, pos);
-                        match line.as_bytes().get(*pos) {
-                            Some(b',') => *pos += 1,
-                            Some(b'}') => {
-                                *pos += 1;
-                                break;
-                            }
-                            _ => return Err(Unsupported),
+                        if closes(line, pos, b'}')? {
+                            break;
                         }
                     }
                 }
@@ -591,6 +579,23 @@ impl<'a> Parser<'a> {
                 self.node(Kind::Plain(text), li, start)
             }
         }
+    }
+}
+
+/// After a flow collection's entry: a comma (false) or its closing bracket (true), either
+/// consumed with the spaces before it.
+fn closes(line: &str, pos: &mut usize, close: u8) -> R<bool> {
+    skip_spaces(line, pos);
+    match line.as_bytes().get(*pos) {
+        Some(b',') => {
+            *pos += 1;
+            Ok(false)
+        }
+        Some(&b) if b == close => {
+            *pos += 1;
+            Ok(true)
+        }
+        _ => Err(Unsupported),
     }
 }
 
