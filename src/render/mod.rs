@@ -13,11 +13,14 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 use crate::catalog::{dollar_quote, push_ident, quote_ident, quote_literal, Function};
 use crate::diff::Change;
 
+mod memo;
+pub use memo::Memoized;
+
 macro_rules! builtin_templates {
     ($($name:literal),* $(,)?) => {
         /// The built-in templates: (file name, source).
         pub const BUILTIN: &[(&str, &str)] = &[
-            $(($name, include_str!(concat!("../templates/", $name))),)*
+            $(($name, include_str!(concat!("../../templates/", $name))),)*
         ];
     };
 }
@@ -102,6 +105,12 @@ pub struct Statement {
     pub transactional: bool,
 }
 
+impl Statement {
+    fn is_transactional(change: &Change) -> bool {
+        !matches!(change, Change::AddEnumValue { .. })
+    }
+}
+
 pub struct Renderer {
     env: Environment<'static>,
 }
@@ -177,7 +186,7 @@ impl Renderer {
         };
         Ok(Statement {
             sql,
-            transactional: !matches!(change, Change::AddEnumValue { .. }),
+            transactional: Statement::is_transactional(change),
         })
     }
 
