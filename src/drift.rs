@@ -52,9 +52,9 @@ pub struct Finding {
     pub expected: Option<String>,
     /// Its definition in the database.
     pub actual: Option<String>,
-    /// The object's identity in the model (none for objects it does not represent).
+    /// Whether the model represents the object (else `--sql` cannot repair it).
     #[serde(skip)]
-    pub id: Option<ObjectId>,
+    pub modelled: bool,
 }
 
 fn span_text<S: serde::Serializer>(span: &Option<Span>, s: S) -> Result<S::Ok, S::Error> {
@@ -102,7 +102,8 @@ pub fn compare(
 ) -> Vec<Finding> {
     let lg = graph::graph(live);
     let eg = graph::graph(expected);
-    let mut out = Vec::new();
+    // With each finding its object's identity, to list them in identity order.
+    let mut out: Vec<(&ObjectId, Finding)> = Vec::new();
     for (id, e) in &eg {
         match lg.get(id) {
             None => {
@@ -113,22 +114,28 @@ pub fn compare(
                 {
                     continue;
                 }
-                out.push(finding(
-                    FindingKind::Missing,
+                out.push((
                     id,
-                    Some(&e.object),
-                    None,
-                    spec,
-                    renderer,
+                    finding(
+                        FindingKind::Missing,
+                        id,
+                        Some(&e.object),
+                        None,
+                        spec,
+                        renderer,
+                    ),
                 ));
             }
-            Some(l) if l.object != e.object => out.push(finding(
-                FindingKind::Different,
+            Some(l) if l.object != e.object => out.push((
                 id,
-                Some(&e.object),
-                Some(&l.object),
-                spec,
-                renderer,
+                finding(
+                    FindingKind::Different,
+                    id,
+                    Some(&e.object),
+                    Some(&l.object),
+                    spec,
+                    renderer,
+                ),
             )),
             Some(_) => {}
         }
@@ -146,17 +153,20 @@ pub fn compare(
         if !in_scope(id, &lg, &eg, live, owned) {
             continue;
         }
-        out.push(finding(
-            FindingKind::Unexpected,
+        out.push((
             id,
-            None,
-            Some(&l.object),
-            spec,
-            renderer,
+            finding(
+                FindingKind::Unexpected,
+                id,
+                None,
+                Some(&l.object),
+                spec,
+                renderer,
+            ),
         ));
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id).then(a.kind.cmp(&b.kind)));
-    out
+    out.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.kind.cmp(&y.kind)));
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 /// Objects the model does not represent: those only one side has, in the schemas the project
@@ -181,7 +191,7 @@ pub fn compare_others(live: &[Other], expected: &[Other], owned: &Ownership) -> 
                 origin: None,
                 expected: None,
                 actual: Some(o.definition.clone().unwrap_or_default()),
-                id: None,
+                modelled: false,
             }),
             Some(e) if e.definition != o.definition => out.push(Finding {
                 kind: FindingKind::Different,
@@ -189,7 +199,7 @@ pub fn compare_others(live: &[Other], expected: &[Other], owned: &Ownership) -> 
                 origin: None,
                 expected: e.definition.clone(),
                 actual: o.definition.clone(),
-                id: None,
+                modelled: false,
             }),
             Some(_) => {}
         }
@@ -202,7 +212,7 @@ pub fn compare_others(live: &[Other], expected: &[Other], owned: &Ownership) -> 
                 origin: None,
                 expected: Some(e.definition.clone().unwrap_or_default()),
                 actual: None,
-                id: None,
+                modelled: false,
             });
         }
     }
@@ -221,7 +231,7 @@ fn in_scope(id: &ObjectId, lg: &Graph, eg: &Graph, live: &Catalog, owned: &Owner
             return true
         }
         ObjectId::Schema(s) => Some(s.to_string()),
-        ObjectId::Extension(e) => live.extensions.get(e).and_then(|x| x.schema.clone()),
+        ObjectId::Extension(e) => live.extensions.get(*e).and_then(|x| x.schema.clone()),
         ObjectId::Enum(q) | ObjectId::Sequence(q) | ObjectId::Table(q) | ObjectId::View(q) => {
             Some(q.schema.clone())
         }
@@ -255,7 +265,7 @@ fn finding(
         origin: origin(spec, id),
         expected: expected.map(|o| definition(o, renderer)),
         actual: actual.map(|o| definition(o, renderer)),
-        id: Some(id.clone()),
+        modelled: true,
     }
 }
 

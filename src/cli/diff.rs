@@ -95,7 +95,7 @@ fn run_diff(
         let by_hand: Vec<String> = outcome
             .findings
             .iter()
-            .filter(|f| f.id.is_none())
+            .filter(|f| !f.modelled)
             .map(|f| format!("-- by hand ({}): {}", f.kind.label(), f.object))
             .collect();
         if statements.is_empty() && by_hand.is_empty() {

@@ -4,36 +4,40 @@
 //! exist (`deps`: PostgreSQL records the dependency and refuses to drop them first), and those
 //! it merely reads at run time (`after`: creation order only).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
 
-use foldhash::fast::FixedState;
 use serde::Serialize;
 
 use crate::catalog::*;
 
+/// An object's identity: names borrowed from the catalog its graph is made of (building a
+/// graph allocates no names).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ObjectId {
-    Role(Arc<str>),
-    Membership { group: Arc<str>, member: Arc<str> },
-    Schema(Arc<str>),
-    Extension(String),
-    DefaultPrivilege(Box<DefaultPrivilegeKey>),
-    Enum(Arc<QName>),
-    Sequence(Arc<QName>),
-    Table(Arc<QName>),
-    Function(Arc<FunctionKey>),
-    View(Arc<QName>),
-    ColumnDefault(Arc<QName>, String),
-    Check(Arc<QName>, String),
-    Index(Arc<QName>, String),
-    ForeignKey(Arc<QName>, String),
-    Policy(Arc<QName>, String),
-    Trigger(Arc<QName>, String),
-    Grant(Box<ObjectId>, String, Vec<String>),
-    Comment(Box<ObjectId>),
-    ColumnComment(Arc<QName>, String),
-    Rows(Box<RowKey>),
+pub enum ObjectId<'a> {
+    Role(&'a str),
+    Membership {
+        group: &'a str,
+        member: &'a str,
+    },
+    Schema(&'a str),
+    Extension(&'a str),
+    DefaultPrivilege(&'a DefaultPrivilegeKey),
+    Enum(&'a QName),
+    Sequence(&'a QName),
+    Table(&'a QName),
+    Function(&'a FunctionKey),
+    View(&'a QName),
+    ColumnDefault(&'a QName, &'a str),
+    Check(&'a QName, &'a str),
+    Index(&'a QName, &'a str),
+    ForeignKey(&'a QName, &'a str),
+    Policy(&'a QName, &'a str),
+    Trigger(&'a QName, &'a str),
+    /// A grant on an object to a grantee, of the whole object or of one column.
+    Grant(Box<ObjectId<'a>>, &'a str, Option<&'a str>),
+    Comment(Box<ObjectId<'a>>),
+    ColumnComment(&'a QName, &'a str),
+    Rows(&'a RowKey),
 }
 
 /// Designates an object in `GRANT ... ON`, `COMMENT ON` and friends; templates render it.
@@ -408,15 +412,15 @@ impl ColumnCore {
 #[derive(Clone, Debug)]
 pub struct Node<'a> {
     pub object: Object<'a>,
-    pub parents: Vec<ObjectId>,
-    pub deps: Vec<ObjectId>,
-    pub after: Vec<ObjectId>,
+    pub parents: Vec<ObjectId<'a>>,
+    pub deps: Vec<ObjectId<'a>>,
+    pub after: Vec<ObjectId<'a>>,
 }
 
 /// The objects of a catalog in identity order, each once.
 #[derive(Debug)]
 pub struct Graph<'a> {
-    objects: Vec<(ObjectId, Node<'a>)>,
+    objects: Vec<(ObjectId<'a>, Node<'a>)>,
 }
 
 impl<'a> Graph<'a> {
@@ -428,35 +432,35 @@ impl<'a> Graph<'a> {
         self.objects.is_empty()
     }
 
-    pub fn get(&self, id: &ObjectId) -> Option<&Node<'a>> {
+    pub fn get(&self, id: &ObjectId<'_>) -> Option<&Node<'a>> {
         self.objects
             .binary_search_by(|(k, _)| k.cmp(id))
             .ok()
             .map(|i| &self.objects[i].1)
     }
 
-    pub fn contains_key(&self, id: &ObjectId) -> bool {
+    pub fn contains_key(&self, id: &ObjectId<'_>) -> bool {
         self.get(id).is_some()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&ObjectId, &Node<'a>)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectId<'a>, &Node<'a>)> {
         self.into_iter()
     }
 }
 
-impl<'a> std::ops::Index<&ObjectId> for Graph<'a> {
+impl<'a> std::ops::Index<&ObjectId<'_>> for Graph<'a> {
     type Output = Node<'a>;
     /// The object `id`, which must be in the graph.
-    fn index(&self, id: &ObjectId) -> &Node<'a> {
+    fn index(&self, id: &ObjectId<'_>) -> &Node<'a> {
         self.get(id).expect("an object of this graph")
     }
 }
 
 impl<'g, 'a> IntoIterator for &'g Graph<'a> {
-    type Item = (&'g ObjectId, &'g Node<'a>);
+    type Item = (&'g ObjectId<'a>, &'g Node<'a>);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'g, (ObjectId, Node<'a>)>,
-        fn(&'g (ObjectId, Node<'a>)) -> (&'g ObjectId, &'g Node<'a>),
+        std::slice::Iter<'g, (ObjectId<'a>, Node<'a>)>,
+        fn(&'g (ObjectId<'a>, Node<'a>)) -> (&'g ObjectId<'a>, &'g Node<'a>),
     >;
     fn into_iter(self) -> Self::IntoIter {
         self.objects.iter().map(|(k, n)| (k, n))
@@ -469,7 +473,7 @@ impl<'g, 'a> IntoIterator for &'g Graph<'a> {
 /// owner come in declaration order. Sorting it costs little more than a pass (see
 /// [`sort_nearly_sorted`]), where a map would compare every identity with a dozen others.
 struct Builder<'a> {
-    kinds: Vec<Vec<(ObjectId, Node<'a>)>>,
+    kinds: Vec<Vec<(ObjectId<'a>, Node<'a>)>>,
 }
 
 impl<'a> Builder<'a> {
@@ -479,14 +483,14 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn insert(&mut self, id: ObjectId, node: Node<'a>) {
+    fn insert(&mut self, id: ObjectId<'a>, node: Node<'a>) {
         self.kinds[id.kind()].push((id, node));
     }
 
     /// The graph, in identity order; of objects inserted twice, the last one (as a map
     /// keeps them).
     fn finish(self) -> Graph<'a> {
-        let mut objects: Vec<(ObjectId, Node<'a>)> =
+        let mut objects: Vec<(ObjectId<'a>, Node<'a>)> =
             Vec::with_capacity(self.kinds.iter().map(Vec::len).sum());
         // The kinds follow identity order (see `ObjectId::kind`), and equal identities are of
         // one kind.
@@ -509,7 +513,7 @@ impl<'a> Builder<'a> {
 /// by insertion, which then costs a comparison or two an entry. The standard sort would
 /// find no long runs in such a list (a table's indexes or grants break it every few
 /// entries) and sort it all again. An entry further away makes it fall back to that sort.
-fn sort_nearly_sorted<T>(list: &mut [(ObjectId, T)]) {
+fn sort_nearly_sorted<T>(list: &mut [(ObjectId<'_>, T)]) {
     const REACH: usize = 32;
     for i in 1..list.len() {
         let mut j = i;
@@ -527,7 +531,7 @@ fn sort_nearly_sorted<T>(list: &mut [(ObjectId, T)]) {
     }
 }
 
-impl ObjectId {
+impl ObjectId<'_> {
     const KINDS: usize = 20;
 
     /// The identity's variant, numbered in declaration order (which derived `Ord` follows).
@@ -566,97 +570,37 @@ fn node(object: Object<'_>) -> Node<'_> {
     }
 }
 
-/// The names of a catalog's objects, each allocated once for all the identities that name
-/// it (a table's parts, and everything that depends on it). A fast hash: the names are the
-/// project's own, and the maps live for one graph.
-struct Names<'c> {
-    roles: HashMap<&'c str, Arc<str>, FixedState>,
-    schemas: HashMap<&'c str, Arc<str>, FixedState>,
-    relations: HashMap<&'c QName, Arc<QName>, FixedState>,
-    functions: HashMap<&'c FunctionKey, Arc<FunctionKey>, FixedState>,
-}
-
-impl<'c> Names<'c> {
-    fn of(cat: &'c Catalog) -> Names<'c> {
-        let relations = cat
-            .tables
-            .keys()
-            .chain(cat.enums.keys())
-            .chain(cat.sequences.keys())
-            .chain(cat.views.keys())
-            .map(|q| (q, Arc::new(q.clone())))
-            .collect();
-        Names {
-            roles: cat
-                .roles
-                .keys()
-                .map(|r| (r.as_str(), Arc::from(r.as_str())))
-                .collect(),
-            schemas: cat
-                .schemas
-                .keys()
-                .map(|s| (s.as_str(), Arc::from(s.as_str())))
-                .collect(),
-            relations,
-            functions: cat
-                .functions
-                .keys()
-                .map(|k| (k, Arc::new(k.clone())))
-                .collect(),
-        }
-    }
-
-    fn role(&self, r: &str) -> Arc<str> {
-        self.roles.get(r).cloned().unwrap_or_else(|| Arc::from(r))
-    }
-
-    fn schema(&self, s: &str) -> Arc<str> {
-        self.schemas.get(s).cloned().unwrap_or_else(|| Arc::from(s))
-    }
-
-    fn relation(&self, q: &QName) -> Arc<QName> {
-        self.relations
-            .get(q)
-            .cloned()
-            .unwrap_or_else(|| Arc::new(q.clone()))
-    }
-
-    fn function(&self, k: &FunctionKey) -> Arc<FunctionKey> {
-        self.functions
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| Arc::new(k.clone()))
-    }
-}
-
 /// Flatten a catalog into its object graph.
 pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let mut g = Builder::new();
-    let names = Names::of(cat);
-    let schema_dep = |s: &str| ObjectId::Schema(names.schema(s));
-    let type_deps = |t: &TypeRef| -> Vec<ObjectId> {
+    let schema_dep = |s: &'a str| ObjectId::Schema(s);
+    let type_deps = |t: &'a TypeRef| -> Vec<ObjectId<'a>> {
         match &t.user_type {
-            Some(q) if cat.enums.contains_key(q) => vec![ObjectId::Enum(names.relation(q))],
-            Some(q) if cat.tables.contains_key(q) => vec![ObjectId::Table(names.relation(q))],
+            Some(q) if cat.enums.contains_key(q) => vec![ObjectId::Enum(q)],
+            Some(q) if cat.tables.contains_key(q) => vec![ObjectId::Table(q)],
             _ => Vec::new(),
         }
     };
-    let fn_ids = |name: &QName| -> Vec<ObjectId> {
-        cat.functions
-            .keys()
-            .filter(|k| &k.name == name)
-            .map(|k| ObjectId::Function(names.function(k)))
-            .collect()
-    };
-    let refs_deps = |refs: &Refs| -> Vec<ObjectId> {
+    // The overloads of each function name: a policy's or trigger's reference names no
+    // argument types, and there are thousands of them for a few dozen functions.
+    let mut overloads: BTreeMap<&'a QName, Vec<ObjectId<'a>>> = BTreeMap::new();
+    for k in cat.functions.keys() {
+        overloads
+            .entry(&k.name)
+            .or_default()
+            .push(ObjectId::Function(k));
+    }
+    let fn_ids =
+        |name: &QName| -> Vec<ObjectId<'a>> { overloads.get(name).cloned().unwrap_or_default() };
+    let refs_deps = |refs: &'a Refs| -> Vec<ObjectId<'a>> {
         let mut out = Vec::new();
         for r in &refs.relations {
             if cat.tables.contains_key(r) {
-                out.push(ObjectId::Table(names.relation(r)));
+                out.push(ObjectId::Table(r));
             } else if cat.sequences.contains_key(r) {
-                out.push(ObjectId::Sequence(names.relation(r)));
+                out.push(ObjectId::Sequence(r));
             } else if cat.views.contains_key(r) {
-                out.push(ObjectId::View(names.relation(r)));
+                out.push(ObjectId::View(r));
             }
         }
         for f in &refs.functions {
@@ -664,38 +608,32 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
         for t in &refs.types {
             if cat.enums.contains_key(t) {
-                out.push(ObjectId::Enum(names.relation(t)));
+                out.push(ObjectId::Enum(t));
             }
         }
         out
     };
-    let role_dep = |r: &str| -> Vec<ObjectId> {
+    let role_dep = |r: &'a str| -> Vec<ObjectId<'a>> {
         if cat.roles.contains_key(r) {
-            vec![ObjectId::Role(names.role(r))]
+            vec![ObjectId::Role(r)]
         } else {
             Vec::new()
         }
     };
-    let add_grants = |g: &mut Builder<'a>, owner: &ObjectId, target: &Target, grants: &[Grant]| {
-        for grant in per_column(grants) {
-            let mut n = node(Object::Grant {
-                target: Box::new(target.clone()),
-                grant: grant.clone(),
-            });
-            n.parents.push(owner.clone());
-            n.deps.extend(role_dep(&grant.grantee));
-            g.insert(
-                ObjectId::Grant(
-                    Box::new(owner.clone()),
-                    grant.grantee.clone(),
-                    grant.columns.clone(),
-                ),
-                n,
-            );
-        }
-    };
+    let add_grants =
+        |g: &mut Builder<'a>, owner: &ObjectId<'a>, target: &Target, grants: &'a [Grant]| {
+            for (grantee, column, grant) in per_column(grants) {
+                let mut n = node(Object::Grant {
+                    target: Box::new(target.clone()),
+                    grant,
+                });
+                n.parents.push(owner.clone());
+                n.deps.extend(role_dep(grantee));
+                g.insert(ObjectId::Grant(Box::new(owner.clone()), grantee, column), n);
+            }
+        };
     let add_comment =
-        |g: &mut Builder<'a>, owner: &ObjectId, target: Target, text: &'a Option<String>| {
+        |g: &mut Builder<'a>, owner: &ObjectId<'a>, target: Target, text: &'a Option<String>| {
             if let Some(text) = text {
                 let mut n = node(Object::Comment {
                     target: Box::new(target),
@@ -707,7 +645,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         };
 
     for role in cat.roles.values() {
-        let id = ObjectId::Role(names.role(&role.name));
+        let id = ObjectId::Role(&role.name);
         g.insert(id.clone(), node(Object::Role(Core(role))));
         add_comment(&mut g, &id, target("ROLE", None, &role.name), &role.comment);
         for group in &role.member_of {
@@ -720,15 +658,15 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             n.parents.extend(role_dep(group));
             g.insert(
                 ObjectId::Membership {
-                    group: names.role(group),
-                    member: names.role(&role.name),
+                    group,
+                    member: &role.name,
                 },
                 n,
             );
         }
     }
     for s in cat.schemas.values() {
-        let id = ObjectId::Schema(names.schema(&s.name));
+        let id = ObjectId::Schema(&s.name);
         let mut n = node(Object::Schema(Core(s)));
         if let Some(o) = &s.owner {
             n.deps.extend(role_dep(o));
@@ -737,7 +675,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_grants(&mut g, &id, &target("SCHEMA", None, &s.name), &s.grants);
         add_comment(&mut g, &id, target("SCHEMA", None, &s.name), &s.comment);
     }
-    let in_schema = |s: &str| -> Vec<ObjectId> {
+    let in_schema = |s: &'a str| -> Vec<ObjectId<'a>> {
         if cat.schemas.contains_key(s) {
             vec![schema_dep(s)]
         } else {
@@ -749,7 +687,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         if let Some(s) = &e.schema {
             n.deps.extend(in_schema(s));
         }
-        g.insert(ObjectId::Extension(e.name.clone()), n);
+        g.insert(ObjectId::Extension(&e.name), n);
     }
     for dp in cat.default_privileges.values() {
         let mut n = node(Object::DefaultPrivilege(dp));
@@ -758,17 +696,17 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         if let Some(s) = &dp.key.in_schema {
             n.deps.extend(in_schema(s));
         }
-        g.insert(ObjectId::DefaultPrivilege(Box::new(dp.key.clone())), n);
+        g.insert(ObjectId::DefaultPrivilege(&dp.key), n);
     }
     for e in cat.enums.values() {
-        let id = ObjectId::Enum(names.relation(&e.name));
+        let id = ObjectId::Enum(&e.name);
         let mut n = node(Object::Enum(Core(e)));
         n.deps.extend(in_schema(&e.name.schema));
         g.insert(id.clone(), n);
         add_comment(&mut g, &id, qtarget("TYPE", &e.name), &e.comment);
     }
     for s in cat.sequences.values() {
-        let id = ObjectId::Sequence(names.relation(&s.name));
+        let id = ObjectId::Sequence(&s.name);
         let mut n = node(Object::Sequence(Core(s)));
         n.deps.extend(in_schema(&s.name.schema));
         g.insert(id.clone(), n);
@@ -776,8 +714,8 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, qtarget("SEQUENCE", &s.name), &s.comment);
     }
     for t in cat.tables.values() {
-        let tq = names.relation(&t.name);
-        let id = ObjectId::Table(tq.clone());
+        let tq = &t.name;
+        let id = ObjectId::Table(tq);
         let mut n = node(Object::Table(Core(t)));
         n.deps.extend(in_schema(&t.name.schema));
         for c in &t.columns {
@@ -785,7 +723,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 .extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
         }
         g.insert(id.clone(), n);
-        let child = |object: Object<'a>, deps: Vec<ObjectId>| Node {
+        let child = |object: Object<'a>, deps: Vec<ObjectId<'a>>| Node {
             object,
             parents: vec![id.clone()],
             deps,
@@ -797,7 +735,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 let mut deps = refs_deps(&expr.refs);
                 deps.extend(type_deps(&c.data_type).into_iter().filter(|d| d != &id));
                 g.insert(
-                    ObjectId::ColumnDefault(tq.clone(), c.name.clone()),
+                    ObjectId::ColumnDefault(tq, &c.name),
                     child(
                         Object::ColumnDefault {
                             table: &t.name,
@@ -813,7 +751,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 target.name = c.name.clone();
                 target.table = Some(t.name.clone());
                 g.insert(
-                    ObjectId::ColumnComment(tq.clone(), c.name.clone()),
+                    ObjectId::ColumnComment(tq, &c.name),
                     child(
                         Object::Comment {
                             target: Box::new(target),
@@ -826,7 +764,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
         for c in &t.checks {
             g.insert(
-                ObjectId::Check(tq.clone(), c.name.clone()),
+                ObjectId::Check(tq, &c.name),
                 child(
                     Object::Check {
                         table: &t.name,
@@ -843,7 +781,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 .map(|p| refs_deps(&p.refs))
                 .unwrap_or_default();
             g.insert(
-                ObjectId::Index(tq.clone(), i.name.clone()),
+                ObjectId::Index(tq, &i.name),
                 child(
                     Object::Index {
                         table: &t.name,
@@ -856,10 +794,10 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         for fk in &t.foreign_keys {
             let mut deps = Vec::new();
             if cat.tables.contains_key(&fk.ref_table) && fk.ref_table != t.name {
-                deps.push(ObjectId::Table(names.relation(&fk.ref_table)));
+                deps.push(ObjectId::Table(&fk.ref_table));
             }
             g.insert(
-                ObjectId::ForeignKey(tq.clone(), fk.name.clone()),
+                ObjectId::ForeignKey(tq, &fk.name),
                 child(Object::ForeignKey { table: &t.name, fk }, deps),
             );
         }
@@ -875,7 +813,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 deps.extend(role_dep(r));
             }
             g.insert(
-                ObjectId::Policy(tq.clone(), p.name.clone()),
+                ObjectId::Policy(tq, &p.name),
                 child(
                     Object::Policy {
                         table: &t.name,
@@ -892,7 +830,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             }
             deps.retain(|d| d != &id);
             g.insert(
-                ObjectId::Trigger(tq.clone(), tr.name.clone()),
+                ObjectId::Trigger(tq, &tr.name),
                 child(
                     Object::Trigger {
                         table: &t.name,
@@ -906,7 +844,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, qtarget("TABLE", &t.name), &t.comment);
     }
     for (key, f) in &cat.functions {
-        let id = ObjectId::Function(names.function(key));
+        let id = ObjectId::Function(key);
         let mut n = node(Object::Function(Core(f)));
         n.deps.extend(in_schema(&f.name.schema));
         for a in &f.args {
@@ -935,7 +873,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         add_comment(&mut g, &id, t, &f.comment);
     }
     for v in cat.views.values() {
-        let id = ObjectId::View(names.relation(&v.name));
+        let id = ObjectId::View(&v.name);
         let mut n = node(Object::View(Core(v)));
         n.deps.extend(in_schema(&v.name.schema));
         n.deps
@@ -955,8 +893,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     }
     for row in cat.rows.values() {
         let mut n = node(Object::Rows(row));
-        n.parents
-            .push(ObjectId::Table(names.relation(&row.key.table)));
+        n.parents.push(ObjectId::Table(&row.key.table));
         for target in fk_targets.get(&row.key.table).into_iter().flatten() {
             // Tables that reference each other (or themselves) have no order between their
             // rows: such rows must not point at rows inserted later (NULL, or in raw SQL).
@@ -967,10 +904,10 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 cat.rows
                     .keys()
                     .filter(|k| &&k.table == target)
-                    .map(|k| ObjectId::Rows(Box::new(k.clone()))),
+                    .map(ObjectId::Rows),
             );
         }
-        g.insert(ObjectId::Rows(Box::new(row.key.clone())), n);
+        g.insert(ObjectId::Rows(&row.key), n);
     }
     g.finish()
 }
@@ -1013,25 +950,30 @@ pub fn function_target(f: &Function) -> Target {
 /// Grants as PostgreSQL keeps them: a table-level grant per grantee, and column privileges
 /// per grantee and column (`SELECT (a)` and `SELECT (a, b)` share the column `a`, and
 /// revoking one must not take the other's away). The diff merges what it emits again.
-fn per_column(grants: &[Grant]) -> Vec<Grant> {
-    let mut out: Vec<Grant> = Vec::new();
-    let mut add = |grantee: &str, columns: Vec<String>, privileges: &BTreeSet<Privilege>| match out
-        .iter_mut()
-        .find(|g| g.grantee == grantee && g.columns == columns)
-    {
-        Some(g) => g.privileges.extend(privileges.iter().copied()),
-        None => out.push(Grant {
-            grantee: grantee.to_string(),
-            privileges: privileges.clone(),
-            columns,
-        }),
-    };
+fn per_column<'a>(grants: &'a [Grant]) -> Vec<(&'a str, Option<&'a str>, Grant)> {
+    let mut out: Vec<(&str, Option<&str>, Grant)> = Vec::new();
+    let mut add =
+        |grantee: &'a str, column: Option<&'a String>, privileges: &BTreeSet<Privilege>| match out
+            .iter_mut()
+            .find(|(g, c, _)| *g == grantee && *c == column.map(String::as_str))
+        {
+            Some((_, _, g)) => g.privileges.extend(privileges.iter().copied()),
+            None => out.push((
+                grantee,
+                column.map(String::as_str),
+                Grant {
+                    grantee: grantee.to_string(),
+                    privileges: privileges.clone(),
+                    columns: column.into_iter().cloned().collect(),
+                },
+            )),
+        };
     for g in grants {
         if g.columns.is_empty() {
-            add(&g.grantee, Vec::new(), &g.privileges);
+            add(&g.grantee, None, &g.privileges);
         } else {
             for c in &g.columns {
-                add(&g.grantee, vec![c.clone()], &g.privileges);
+                add(&g.grantee, Some(c), &g.privileges);
             }
         }
     }
@@ -1050,11 +992,10 @@ mod tests {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             seed >> 16
         };
-        type List = Vec<(ObjectId, usize)>;
+        let names: Vec<String> = (0..100).map(|i| format!("r{i:03}")).collect();
+        type List<'n> = Vec<(ObjectId<'n>, usize)>;
         let list = |n: usize, shuffle: &mut dyn FnMut(&mut List)| {
-            let mut v: List = (0..n)
-                .map(|i| (ObjectId::Role(format!("r{:03}", i / 3).into()), i))
-                .collect();
+            let mut v: List = (0..n).map(|i| (ObjectId::Role(&names[i / 3]), i)).collect();
             shuffle(&mut v);
             v
         };
@@ -1084,41 +1025,45 @@ mod tests {
     }
 
     /// One identity of every kind, with names that sort against kind order (`z` first).
-    fn one_of_each() -> Vec<ObjectId> {
-        let q = || Arc::new(QName::new("z", "z"));
-        let table = ObjectId::Table(q());
+    fn one_of_each() -> Vec<ObjectId<'static>> {
+        // Identities borrow their names: these live as long as the test process.
+        fn leak<T>(t: T) -> &'static T {
+            Box::leak(Box::new(t))
+        }
+        let q = leak(QName::new("z", "z"));
+        let table = ObjectId::Table(q);
         vec![
-            ObjectId::Role("z".into()),
+            ObjectId::Role("z"),
             ObjectId::Membership {
-                group: "z".into(),
-                member: "z".into(),
+                group: "z",
+                member: "z",
             },
-            ObjectId::Schema("z".into()),
-            ObjectId::Extension("z".into()),
-            ObjectId::DefaultPrivilege(Box::new(DefaultPrivilegeKey {
+            ObjectId::Schema("z"),
+            ObjectId::Extension("z"),
+            ObjectId::DefaultPrivilege(leak(DefaultPrivilegeKey {
                 for_role: "z".into(),
                 in_schema: None,
                 object_type: "TABLES".into(),
                 grantee: "z".into(),
             })),
-            ObjectId::Enum(q()),
-            ObjectId::Sequence(q()),
+            ObjectId::Enum(q),
+            ObjectId::Sequence(q),
             table.clone(),
-            ObjectId::Function(Arc::new(FunctionKey {
+            ObjectId::Function(leak(FunctionKey {
                 name: QName::new("z", "z"),
                 overload: None,
             })),
-            ObjectId::View(q()),
-            ObjectId::ColumnDefault(q(), "z".into()),
-            ObjectId::Check(q(), "z".into()),
-            ObjectId::Index(q(), "z".into()),
-            ObjectId::ForeignKey(q(), "z".into()),
-            ObjectId::Policy(q(), "z".into()),
-            ObjectId::Trigger(q(), "z".into()),
-            ObjectId::Grant(Box::new(table.clone()), "z".into(), Vec::new()),
+            ObjectId::View(q),
+            ObjectId::ColumnDefault(q, "z"),
+            ObjectId::Check(q, "z"),
+            ObjectId::Index(q, "z"),
+            ObjectId::ForeignKey(q, "z"),
+            ObjectId::Policy(q, "z"),
+            ObjectId::Trigger(q, "z"),
+            ObjectId::Grant(Box::new(table.clone()), "z", None),
             ObjectId::Comment(Box::new(table)),
-            ObjectId::ColumnComment(q(), "z".into()),
-            ObjectId::Rows(Box::new(RowKey {
+            ObjectId::ColumnComment(q, "z"),
+            ObjectId::Rows(leak(RowKey {
                 table: QName::new("z", "z"),
                 key: Vec::new(),
             })),
@@ -1142,8 +1087,11 @@ mod tests {
 
     #[test]
     fn a_built_graph_is_in_identity_order_and_keeps_the_last_of_duplicates() {
-        let role = |n: &str| ObjectId::Role(n.into());
-        let policy = |t: &str, n: &str| ObjectId::Policy(Arc::new(QName::new("s", t)), n.into());
+        let tables = [QName::new("s", "a"), QName::new("s", "b")];
+        let role = |n: &'static str| ObjectId::Role(n);
+        let policy = |t: &str, n: &'static str| {
+            ObjectId::Policy(tables.iter().find(|q| q.name == t).expect("a or b"), n)
+        };
         let text = |s: &'static str| Object::Membership {
             group: s,
             member: s,

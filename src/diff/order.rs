@@ -37,7 +37,7 @@ impl<'g> Side<'g> {
 
 /// The objects of both graphs, numbered in identity order.
 pub(super) struct Index<'g> {
-    pub ids: Vec<&'g ObjectId>,
+    pub ids: Vec<&'g ObjectId<'g>>,
     pub prev: Side<'g>,
     pub next: Side<'g>,
 }
