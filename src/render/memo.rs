@@ -90,11 +90,7 @@ impl<'r> Memoized<'r> {
 
     /// [`Renderer::render_all`] through the memo.
     pub fn render_all(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
-        changes
-            .iter()
-            .map(|c| self.render(c))
-            .filter(|s| !matches!(s, Ok(st) if st.sql.is_empty()))
-            .collect()
+        super::non_empty(changes.iter().map(|c| self.render(c)))
     }
 }
 
@@ -360,60 +356,34 @@ impl Encoder<'_> {
         value.serialize(self)
     }
 
-    /// A field of a struct, without its name: the struct's name stands for its fields.
-    fn field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        self.item(value)
-    }
-
     fn end(&mut self) -> Result<(), Unencodable> {
         self.tag(Tag::End);
         Ok(())
     }
 }
 
-impl ser::SerializeSeq for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
+/// The sequence-like compounds: each entry is an item, the end closes them.
+macro_rules! items {
+    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$trait for &mut Encoder<'_> {
+            type Ok = ();
+            type Error = Unencodable;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
+                self.item(value)
+            }
+            fn end(self) -> Result<(), Unencodable> {
+                Encoder::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unencodable> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
-}
+items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 impl ser::SerializeMap for &mut Encoder<'_> {
     type Ok = ();
@@ -429,43 +399,31 @@ impl ser::SerializeMap for &mut Encoder<'_> {
     }
 }
 
-impl ser::SerializeStruct for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), Unencodable> {
-        self.field(value)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), Unencodable> {
-        self.tag(Tag::Skipped);
-        Ok(())
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
+/// Structs and struct variants: fields without their names (see the module documentation).
+macro_rules! fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for &mut Encoder<'_> {
+            type Ok = ();
+            type Error = Unencodable;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _key: &'static str,
+                value: &T,
+            ) -> Result<(), Unencodable> {
+                self.item(value)
+            }
+            fn skip_field(&mut self, _key: &'static str) -> Result<(), Unencodable> {
+                self.tag(Tag::Skipped);
+                Ok(())
+            }
+            fn end(self) -> Result<(), Unencodable> {
+                Encoder::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for &mut Encoder<'_> {
-    type Ok = ();
-    type Error = Unencodable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), Unencodable> {
-        self.field(value)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), Unencodable> {
-        self.tag(Tag::Skipped);
-        Ok(())
-    }
-    fn end(self) -> Result<(), Unencodable> {
-        Encoder::end(self)
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {

@@ -191,12 +191,18 @@ impl Renderer {
     }
 
     pub fn render_all(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
-        changes
-            .iter()
-            .map(|c| self.render(c))
-            .filter(|s| !matches!(s, Ok(st) if st.sql.is_empty()))
-            .collect()
+        non_empty(changes.iter().map(|c| self.render(c)))
     }
+}
+
+/// The statements rendered, without the empty ones (a template may render nothing), or the
+/// first failure.
+fn non_empty(
+    rendered: impl Iterator<Item = Result<Statement, RenderError>>,
+) -> Result<Vec<Statement>, RenderError> {
+    rendered
+        .filter(|s| !matches!(s, Ok(st) if st.sql.is_empty()))
+        .collect()
 }
 
 fn qname(v: Value) -> Result<String, Error> {
