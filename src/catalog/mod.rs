@@ -43,6 +43,20 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Whether the state holds no object at all (declarations aside).
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+            && self.schemas.is_empty()
+            && self.extensions.is_empty()
+            && self.enums.is_empty()
+            && self.sequences.is_empty()
+            && self.tables.is_empty()
+            && self.functions.is_empty()
+            && self.views.is_empty()
+            && self.default_privileges.is_empty()
+            && self.rows.is_empty()
+    }
+
     pub fn origin(&self, key: &str) -> Option<&Span> {
         self.origins.get(key)
     }

@@ -42,9 +42,26 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
             &found
         }
     };
-    // Columns of the enums this diff rebuilds (values removed or reordered) are retyped,
+    narrow_for(from, to, a, rebuilt(from, to, a).collect())
+}
+
+/// [`narrow`] for the diffs both ways between the states around a layer: narrowed for the
+/// enums either direction rebuilds, so that each diff finds what it needs. The diff that
+/// rebuilds none of them keeps the columns of those enums, which are the same on both sides.
+pub fn narrow_both(before: &Catalog, after: &Catalog, a: &Affected) -> (Catalog, Catalog) {
+    let rebuilt = rebuilt(before, after, a).chain(rebuilt(after, before, a));
+    narrow_for(before, after, a, rebuilt.collect())
+}
+
+/// `from` and `to` narrowed to `a`, keeping the columns of the enums in `rebuilt`.
+fn narrow_for(
+    from: &Catalog,
+    to: &Catalog,
+    a: &Affected,
+    rebuilt: BTreeSet<&QName>,
+) -> (Catalog, Catalog) {
+    // Columns of the enums a diff rebuilds (values removed or reordered) are retyped,
     // whatever reads them.
-    let rebuilt: BTreeSet<&QName> = rebuilt(from, to, a).collect();
     let retyped: BTreeSet<&str> = a
         .tables
         .iter()
@@ -69,12 +86,6 @@ pub fn narrow(from: &Catalog, to: &Catalog, known: Option<&Affected>) -> (Catalo
         .map(|(k, t)| (k, Arc::new(concerned_parts(t, &a.hot, &retyped))))
         .collect();
     (narrowed(from, a, &parts), narrowed(to, a, &parts))
-}
-
-/// Whether `from` and `to` rebuild an enum one way or the other: only then does [`narrow`]
-/// depend on the direction of the diff.
-pub fn rebuilds_enum(from: &Catalog, to: &Catalog, a: &Affected) -> bool {
-    rebuilt(from, to, a).next().is_some() || rebuilt(to, from, a).next().is_some()
 }
 
 /// The hot enums the diff from `from` to `to` rebuilds (values removed or reordered).

@@ -26,7 +26,7 @@ use crate::catalog::affected::Affected;
 use crate::catalog::transition::{self, Loss, Rename, Transition};
 use crate::catalog::{ident, Catalog, Expr, QName};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use graph::{Graph, Object};
+use graph::Object;
 use order::{closure, topo_order, Index};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,9 +66,9 @@ pub fn diff_layer(
 
 /// Both sections of a layer's migration: the changes from `before` to `after` through `t`,
 /// and, when `want_down` accepts those, the changes back through `t.inverse()`; the same as
-/// [`diff_layer`] each way. When the layer renames nothing and rebuilds no enum either way,
-/// both directions narrow the states alike ([`focus::narrow`] depends on the direction only
-/// through the enums it rebuilds), so the narrowed states and their graphs are built once.
+/// [`diff_layer`] each way. When the layer renames nothing, both directions can diff the same
+/// narrowed states (narrowed for the enums either direction rebuilds, see
+/// [`focus::narrow_both`]), so those states, their graphs and their numbering are built once.
 pub fn diff_layer_both(
     before: &Catalog,
     after: &Catalog,
@@ -77,18 +77,19 @@ pub fn diff_layer_both(
     want_down: impl FnOnce(&[Change]) -> bool,
 ) -> Result<(Vec<Change>, Option<Vec<Change>>), Diagnostics> {
     let inverse = t.inverse();
-    if !t.renames.is_empty() || focus::rebuilds_enum(before, after, affected) {
+    if !t.renames.is_empty() {
         let up = diff_layer(before, after, t, affected)?;
         let down = want_down(&up)
             .then(|| diff_layer(after, before, &inverse, affected))
             .transpose()?;
         return Ok((up, down));
     }
-    let (b, a) = focus::narrow(before, after, Some(affected));
+    let (b, a) = focus::narrow_both(before, after, affected);
     let (gb, ga) = (graph::graph(&b), graph::graph(&a));
-    let up = diff_graphs(&b, &a, &gb, &ga, t)?;
+    let ix = Index::new(&gb, &ga);
+    let up = diff_indexed(&b, &a, &ix, t)?;
     let down = want_down(&up)
-        .then(|| diff_graphs(&a, &b, &ga, &gb, &inverse))
+        .then(|| diff_indexed(&a, &b, &ix.mirrored(), &inverse))
         .transpose()?;
     Ok((up, down))
 }
@@ -99,6 +100,10 @@ fn diff_narrowed(
     t: &Transition,
     affected: Option<&Affected>,
 ) -> Result<Vec<Change>, Diagnostics> {
+    if from.is_empty() && t.renames.is_empty() {
+        // Everything is created (`schema.sql`): narrowing would keep the whole of `to`.
+        return diff_states(from, to, t);
+    }
     let renamed = transition::apply_all(&t.renames, from);
     let (narrow_from, narrow_to) = focus::narrow(&renamed, to, affected);
     let mut out = changes::renames(from, &t.renames);
@@ -122,19 +127,18 @@ pub fn diff_unfocused(
 
 /// The changes from `from` (already renamed) to `to`.
 fn diff_states(from: &Catalog, to: &Catalog, t: &Transition) -> Result<Vec<Change>, Diagnostics> {
-    diff_graphs(from, to, &graph::graph(from), &graph::graph(to), t)
+    let (prev, next) = (graph::graph(from), graph::graph(to));
+    diff_indexed(from, to, &Index::new(&prev, &next), t)
 }
 
-/// [`diff_states`], given the graphs of `from` (`prev`) and `to` (`next`).
-fn diff_graphs<'g>(
+/// The changes from `from` to `to`, given their graphs numbered as one (`prev` and `next`).
+fn diff_indexed(
     from: &Catalog,
     to: &Catalog,
-    prev: &'g Graph<'g>,
-    next: &'g Graph<'g>,
+    ix: &Index<'_>,
     t: &Transition,
 ) -> Result<Vec<Change>, Diagnostics> {
     let mut out = Vec::new();
-    let ix = Index::new(prev, next);
     let ids = &ix.ids;
     // By object number (see `order`); every object is in one graph or both.
     let mut status: Vec<Status> = vec![Status::Create; ix.len()];

@@ -104,6 +104,16 @@ impl<'g> Index<'g> {
         Index { ids, prev, next }
     }
 
+    /// The numbering of the diff the other way (`next` to `prev`): the same numbers, the
+    /// sides swapped, since both graphs are merged alike whichever comes first.
+    pub fn mirrored(self) -> Index<'g> {
+        Index {
+            ids: self.ids,
+            prev: self.next,
+            next: self.prev,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
