@@ -442,11 +442,11 @@ pub fn create(object: &Object) -> Vec<Change> {
             trigger: Box::new((*trigger).clone()),
         }],
         Object::Grant { target, grant } => vec![Change::Grant {
-            target: target.clone(),
+            target: Box::new(Target::clone(target)),
             grant: grant.clone(),
         }],
         Object::Comment { target, text } => vec![Change::SetComment {
-            target: target.clone(),
+            target: Box::new(Target::clone(target)),
             text: Some(text.to_string()),
         }],
         Object::Rows(row) => vec![Change::InsertRow {
@@ -517,11 +517,11 @@ pub fn drop(object: &Object) -> Vec<Change> {
             trigger: Box::new((*trigger).clone()),
         }],
         Object::Grant { target, grant } => vec![Change::Revoke {
-            target: target.clone(),
+            target: Box::new(Target::clone(target)),
             grant: grant.clone(),
         }],
         Object::Comment { target, .. } => vec![Change::SetComment {
-            target: target.clone(),
+            target: Box::new(Target::clone(target)),
             text: None,
         }],
         Object::Rows(row) => vec![Change::DeleteRow {
@@ -662,7 +662,7 @@ pub fn alter(
                 b.privileges.difference(&a.privileges).copied().collect();
             if !removed.is_empty() {
                 out.push(Change::Revoke {
-                    target: target.clone(),
+                    target: Box::new(Target::clone(target)),
                     grant: Grant {
                         privileges: removed,
                         ..a.clone()
@@ -671,7 +671,7 @@ pub fn alter(
             }
             if !added.is_empty() {
                 out.push(Change::Grant {
-                    target: target.clone(),
+                    target: Box::new(Target::clone(target)),
                     grant: Grant {
                         privileges: added,
                         ..b.clone()
@@ -682,7 +682,7 @@ pub fn alter(
         }
         (Object::Comment { target, .. }, Object::Comment { text, .. }) => {
             Some(vec![Change::SetComment {
-                target: target.clone(),
+                target: Box::new(Target::clone(target)),
                 text: Some(text.to_string()),
             }])
         }

@@ -5,6 +5,7 @@
 //! it merely reads at run time (`after`: creation order only).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -114,12 +115,13 @@ pub enum Object<'a> {
         table: &'a QName,
         trigger: &'a Trigger,
     },
+    /// The target is shared by the grants and comment of one object.
     Grant {
-        target: Box<Target>,
+        target: Arc<Target>,
         grant: Grant,
     },
     Comment {
-        target: Box<Target>,
+        target: Arc<Target>,
         text: &'a str,
     },
     Rows(&'a Row),
@@ -621,10 +623,10 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         }
     };
     let add_grants =
-        |g: &mut Builder<'a>, owner: &ObjectId<'a>, target: &Target, grants: &'a [Grant]| {
+        |g: &mut Builder<'a>, owner: &ObjectId<'a>, target: &Arc<Target>, grants: &'a [Grant]| {
             for (grantee, column, grant) in per_column(grants) {
                 let mut n = node(Object::Grant {
-                    target: Box::new(target.clone()),
+                    target: Arc::clone(target),
                     grant,
                 });
                 n.parents.push(owner.clone());
@@ -632,22 +634,26 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 g.insert(ObjectId::Grant(Box::new(owner.clone()), grantee, column), n);
             }
         };
-    let add_comment =
-        |g: &mut Builder<'a>, owner: &ObjectId<'a>, target: Target, text: &'a Option<String>| {
-            if let Some(text) = text {
-                let mut n = node(Object::Comment {
-                    target: Box::new(target),
-                    text,
-                });
-                n.parents.push(owner.clone());
-                g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
-            }
-        };
+    let add_comment = |g: &mut Builder<'a>,
+                       owner: &ObjectId<'a>,
+                       target: Arc<Target>,
+                       text: &'a Option<String>| {
+        if let Some(text) = text {
+            let mut n = node(Object::Comment { target, text });
+            n.parents.push(owner.clone());
+            g.insert(ObjectId::Comment(Box::new(owner.clone())), n);
+        }
+    };
 
     for role in cat.roles.values() {
         let id = ObjectId::Role(&role.name);
         g.insert(id.clone(), node(Object::Role(Core(role))));
-        add_comment(&mut g, &id, target("ROLE", None, &role.name), &role.comment);
+        add_comment(
+            &mut g,
+            &id,
+            Arc::new(target("ROLE", None, &role.name)),
+            &role.comment,
+        );
         for group in &role.member_of {
             let mut n = node(Object::Membership {
                 group,
@@ -672,8 +678,9 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
             n.deps.extend(role_dep(o));
         }
         g.insert(id.clone(), n);
-        add_grants(&mut g, &id, &target("SCHEMA", None, &s.name), &s.grants);
-        add_comment(&mut g, &id, target("SCHEMA", None, &s.name), &s.comment);
+        let target = Arc::new(target("SCHEMA", None, &s.name));
+        add_grants(&mut g, &id, &target, &s.grants);
+        add_comment(&mut g, &id, target, &s.comment);
     }
     let in_schema = |s: &'a str| -> Vec<ObjectId<'a>> {
         if cat.schemas.contains_key(s) {
@@ -703,15 +710,16 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         let mut n = node(Object::Enum(Core(e)));
         n.deps.extend(in_schema(&e.name.schema));
         g.insert(id.clone(), n);
-        add_comment(&mut g, &id, qtarget("TYPE", &e.name), &e.comment);
+        add_comment(&mut g, &id, Arc::new(qtarget("TYPE", &e.name)), &e.comment);
     }
     for s in cat.sequences.values() {
         let id = ObjectId::Sequence(&s.name);
         let mut n = node(Object::Sequence(Core(s)));
         n.deps.extend(in_schema(&s.name.schema));
         g.insert(id.clone(), n);
-        add_grants(&mut g, &id, &qtarget("SEQUENCE", &s.name), &s.grants);
-        add_comment(&mut g, &id, qtarget("SEQUENCE", &s.name), &s.comment);
+        let target = Arc::new(qtarget("SEQUENCE", &s.name));
+        add_grants(&mut g, &id, &target, &s.grants);
+        add_comment(&mut g, &id, target, &s.comment);
     }
     for t in cat.tables.values() {
         let tq = &t.name;
@@ -754,7 +762,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                     ObjectId::ColumnComment(tq, &c.name),
                     child(
                         Object::Comment {
-                            target: Box::new(target),
+                            target: Arc::new(target),
                             text,
                         },
                         Vec::new(),
@@ -840,8 +848,9 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 ),
             );
         }
-        add_grants(&mut g, &id, &qtarget("TABLE", &t.name), &t.grants);
-        add_comment(&mut g, &id, qtarget("TABLE", &t.name), &t.comment);
+        let target = Arc::new(qtarget("TABLE", &t.name));
+        add_grants(&mut g, &id, &target, &t.grants);
+        add_comment(&mut g, &id, target, &t.comment);
     }
     for (key, f) in &cat.functions {
         let id = ObjectId::Function(key);
@@ -868,7 +877,7 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
                 .extend(refs_deps(&f.body_refs).into_iter().filter(|d| d != &id));
         }
         g.insert(id.clone(), n);
-        let t = function_target(f);
+        let t = Arc::new(function_target(f));
         add_grants(&mut g, &id, &t, &f.grants);
         add_comment(&mut g, &id, t, &f.comment);
     }
@@ -879,8 +888,8 @@ pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
         n.deps
             .extend(refs_deps(&v.query.refs).into_iter().filter(|d| d != &id));
         g.insert(id.clone(), n);
-        add_grants(&mut g, &id, &qtarget("TABLE", &v.name), &v.grants);
-        add_comment(&mut g, &id, qtarget("VIEW", &v.name), &v.comment);
+        add_grants(&mut g, &id, &Arc::new(qtarget("TABLE", &v.name)), &v.grants);
+        add_comment(&mut g, &id, Arc::new(qtarget("VIEW", &v.name)), &v.comment);
     }
     // Rows go in after the rows of the tables their table references, and out before them.
     let mut fk_targets: BTreeMap<&QName, Vec<&QName>> = BTreeMap::new();
