@@ -419,26 +419,28 @@ pub struct Node<'a> {
     pub after: Vec<ObjectId<'a>>,
 }
 
-/// The objects of a catalog in identity order, each once.
+/// The objects of a catalog in identity order, each once: one list per kind of identity,
+/// the kinds in identity order (see `ObjectId::kind`), so that the lists the builder sorted
+/// are the graph, not copied into one.
 #[derive(Debug)]
 pub struct Graph<'a> {
-    objects: Vec<(ObjectId<'a>, Node<'a>)>,
+    kinds: Vec<Vec<(ObjectId<'a>, Node<'a>)>>,
 }
 
 impl<'a> Graph<'a> {
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.kinds.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.kinds.iter().all(Vec::is_empty)
     }
 
     pub fn get(&self, id: &ObjectId<'_>) -> Option<&Node<'a>> {
-        self.objects
-            .binary_search_by(|(k, _)| k.cmp(id))
+        let kind = &self.kinds[id.kind()];
+        kind.binary_search_by(|(k, _)| k.cmp(id))
             .ok()
-            .map(|i| &self.objects[i].1)
+            .map(|i| &kind[i].1)
     }
 
     pub fn contains_key(&self, id: &ObjectId<'_>) -> bool {
@@ -458,14 +460,16 @@ impl<'a> std::ops::Index<&ObjectId<'_>> for Graph<'a> {
     }
 }
 
+type Entry<'a> = (ObjectId<'a>, Node<'a>);
+
 impl<'g, 'a> IntoIterator for &'g Graph<'a> {
     type Item = (&'g ObjectId<'a>, &'g Node<'a>);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'g, (ObjectId<'a>, Node<'a>)>,
-        fn(&'g (ObjectId<'a>, Node<'a>)) -> (&'g ObjectId<'a>, &'g Node<'a>),
+        std::iter::Flatten<std::slice::Iter<'g, Vec<Entry<'a>>>>,
+        fn(&'g Entry<'a>) -> (&'g ObjectId<'a>, &'g Node<'a>),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.objects.iter().map(|(k, n)| (k, n))
+        self.kinds.iter().flatten().map(|(k, n)| (k, n))
     }
 }
 
@@ -491,23 +495,25 @@ impl<'a> Builder<'a> {
 
     /// The graph, in identity order; of objects inserted twice, the last one (as a map
     /// keeps them).
-    fn finish(self) -> Graph<'a> {
-        let mut objects: Vec<(ObjectId<'a>, Node<'a>)> =
-            Vec::with_capacity(self.kinds.iter().map(Vec::len).sum());
-        // The kinds follow identity order (see `ObjectId::kind`), and equal identities are of
-        // one kind.
-        for mut kind in self.kinds {
-            // Stable: of equal identities, the one inserted last stays last.
-            sort_nearly_sorted(&mut kind);
-            for entry in kind {
-                match objects.last_mut() {
-                    Some(last) if last.0 == entry.0 => *last = entry,
-                    _ => objects.push(entry),
+    fn finish(mut self) -> Graph<'a> {
+        for kind in &mut self.kinds {
+            // Stable: of equal identities, the one inserted last stays last, and takes the
+            // place of the first.
+            sort_nearly_sorted(kind);
+            kind.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(later, kept);
                 }
-            }
+                same
+            });
         }
-        debug_assert!(objects.windows(2).all(|w| w[0].0 < w[1].0));
-        Graph { objects }
+        let graph = Graph { kinds: self.kinds };
+        debug_assert!({
+            let ids: Vec<_> = graph.iter().map(|(id, _)| id).collect();
+            ids.windows(2).all(|w| w[0] < w[1])
+        });
+        graph
     }
 }
 
