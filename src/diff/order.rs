@@ -6,8 +6,8 @@
 //! sort breaks ties by number, which is identity order: the result is what sorting by
 //! identity gives, without comparing identities again and again.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use foldhash::fast::FixedState;
 
@@ -194,18 +194,20 @@ pub(super) fn topo_order(
             dependents[k].push(id);
         }
     }
-    let mut ready: BTreeSet<usize> = members
+    // The lowest number first; each member becomes ready once.
+    let mut ready: BinaryHeap<Reverse<usize>> = members
         .iter()
         .copied()
         .filter(|&i| remaining[i] == 0)
+        .map(Reverse)
         .collect();
     let mut order = Vec::with_capacity(members.len());
-    while let Some(id) = ready.pop_first() {
+    while let Some(Reverse(id)) = ready.pop() {
         order.push(id);
         for &d in &dependents[id] {
             remaining[d] -= 1;
             if remaining[d] == 0 {
-                ready.insert(d);
+                ready.push(Reverse(d));
             }
         }
     }
