@@ -8,18 +8,25 @@
 //! layer starts) freezes what the copied state declared and shares it. A lookup reads the
 //! newest declaration first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
+
 use crate::diagnostic::Span;
+
+/// Declarations by key. Hashed, not ordered: keys of one table share a long prefix
+/// (`table auth.users ...`), which an ordered map compares again at every level, and only
+/// equality and `Debug` want them in order ([`Origins::flattened`] sorts them).
+type Declarations = HashMap<String, Span, FixedState>;
 
 #[derive(Default)]
 pub struct Origins {
     /// Declarations of earlier copies, oldest first, shared with the states they came from.
-    frozen: Vec<Arc<BTreeMap<String, Span>>>,
+    frozen: Vec<Arc<Declarations>>,
     /// Declarations made since this state was copied.
-    own: Arc<BTreeMap<String, Span>>,
+    own: Arc<Declarations>,
 }
 
 impl Origins {
