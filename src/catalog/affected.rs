@@ -21,7 +21,7 @@
 //! table's nodes, of functions and of views (not their grants: a grant belongs to its
 //! object; only a table's grants are followed, to their roles).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 
 use foldhash::fast::FixedState;
@@ -88,7 +88,10 @@ pub struct Referrers {
     relation_names: HashMap<QName, u32, FixedState>,
 }
 
-type ByName<K> = HashMap<K, BTreeSet<QName>, FixedState>;
+/// The tables naming each name: hashed, as thousands of tables name the same schema or role,
+/// and a table names most of them more than once.
+type ByName<K> = HashMap<K, Tables, FixedState>;
+type Tables = HashSet<QName, FixedState>;
 
 impl Referrers {
     /// The index of every table of `cat`.
@@ -132,14 +135,17 @@ impl Referrers {
                 .or_default() += 1;
         }
         table_refs(t, |r| {
-            match r {
+            let tables = match r {
                 Ref::Schema(s) => entry(&mut self.schemas, s),
                 Ref::Relation(q) => entry(&mut self.relations, q),
                 Ref::Function(q) => entry(&mut self.functions, q),
                 Ref::Type(q) => entry(&mut self.types, q),
                 Ref::Role(s) => entry(&mut self.roles, s),
+            };
+            // Copied once per name, not once per reference.
+            if !tables.contains(&t.name) {
+                tables.insert(t.name.clone());
             }
-            .insert(t.name.clone());
             false
         });
     }
@@ -194,13 +200,13 @@ impl Referrers {
     }
 }
 
-fn entry<'m, K, Q>(map: &'m mut ByName<K>, key: &Q) -> &'m mut BTreeSet<QName>
+fn entry<'m, K, Q>(map: &'m mut ByName<K>, key: &Q) -> &'m mut Tables
 where
     K: Hash + Eq + std::borrow::Borrow<Q>,
     Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
 {
     if !map.contains_key(key) {
-        map.insert(key.to_owned(), BTreeSet::new());
+        map.insert(key.to_owned(), Tables::default());
     }
     map.get_mut(key).expect("just inserted")
 }
