@@ -489,6 +489,46 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Room for the tables of `cat` and their parts, the most numerous objects, so that
+    /// their lists do not grow by copying.
+    fn reserve_tables(&mut self, cat: &'a Catalog) {
+        let Some(q) = cat.tables.keys().next() else {
+            return;
+        };
+        let mut parts = [0usize; 9];
+        for t in cat.tables.values() {
+            let counts = [
+                t.columns.iter().filter(|c| c.default.is_some()).count(),
+                t.columns.iter().filter(|c| c.comment.is_some()).count(),
+                t.checks.len(),
+                t.indexes.len(),
+                t.foreign_keys.len(),
+                t.policies.len(),
+                t.triggers.len(),
+                t.grants.iter().map(|g| g.columns.len().max(1)).sum(),
+                usize::from(t.comment.is_some()),
+            ];
+            for (sum, n) in parts.iter_mut().zip(counts) {
+                *sum += n;
+            }
+        }
+        let kinds = [
+            ObjectId::ColumnDefault(q, ""),
+            ObjectId::ColumnComment(q, ""),
+            ObjectId::Check(q, ""),
+            ObjectId::Index(q, ""),
+            ObjectId::ForeignKey(q, ""),
+            ObjectId::Policy(q, ""),
+            ObjectId::Trigger(q, ""),
+            ObjectId::Grant(Box::new(ObjectId::Table(q)), "", None),
+            ObjectId::Comment(Box::new(ObjectId::Table(q))),
+        ];
+        self.kinds[ObjectId::Table(q).kind()].reserve(cat.tables.len());
+        for (id, n) in kinds.iter().zip(parts) {
+            self.kinds[id.kind()].reserve(n);
+        }
+    }
+
     fn insert(&mut self, id: ObjectId<'a>, node: Node<'a>) {
         self.kinds[id.kind()].push((id, node));
     }
@@ -581,6 +621,7 @@ fn node(object: Object<'_>) -> Node<'_> {
 /// Flatten a catalog into its object graph.
 pub fn graph<'a>(cat: &'a Catalog) -> Graph<'a> {
     let mut g = Builder::new();
+    g.reserve_tables(cat);
     let schema_dep = |s: &'a str| ObjectId::Schema(s);
     let type_deps = |t: &'a TypeRef| -> Vec<ObjectId<'a>> {
         match &t.user_type {
