@@ -6,12 +6,14 @@
 //! sort breaks ties by number, which is identity order: the result is what sorting by
 //! identity gives, without comparing identities again and again.
 
+use std::cell::Cell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use foldhash::fast::FixedState;
 
 use super::graph::{Graph, Node, Object, ObjectId};
+use crate::catalog::QName;
 
 /// A node's edges, as numbers of objects of the node's own graph.
 #[derive(Default)]
@@ -80,9 +82,26 @@ impl<'g> Index<'g> {
         let side = |nodes: Vec<Option<&'g Node<'g>>>| {
             // Only objects of this graph: the others have no status on this side, and the
             // sort of this graph cannot wait for them.
-            let resolve = |list: &[ObjectId]| -> Vec<usize> {
+            // The parts of a table follow each other in their graph and all name it as their
+            // parent, by one reference: the last table looked up is remembered by address
+            // (the same address is the same name).
+            let last_table: Cell<Option<(&'g QName, Option<usize>)>> = Cell::new(None);
+            let number = |d: &ObjectId<'g>| -> Option<usize> {
+                let ObjectId::Table(q) = d else {
+                    return numbers.get(d).copied();
+                };
+                match last_table.get() {
+                    Some((t, n)) if std::ptr::eq(t, *q) => n,
+                    _ => {
+                        let n = numbers.get(d).copied();
+                        last_table.set(Some((q, n)));
+                        n
+                    }
+                }
+            };
+            let resolve = |list: &[ObjectId<'g>]| -> Vec<usize> {
                 list.iter()
-                    .filter_map(|d| numbers.get(d).copied())
+                    .filter_map(number)
                     .filter(|&d| nodes[d].is_some())
                     .collect()
             };
