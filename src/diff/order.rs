@@ -80,8 +80,6 @@ impl<'g> Index<'g> {
         let numbers: HashMap<&ObjectId, usize, FixedState> =
             ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let side = |nodes: Vec<Option<&'g Node<'g>>>| {
-            // Only objects of this graph: the others have no status on this side, and the
-            // sort of this graph cannot wait for them.
             // The parts of a table follow each other in their graph and all name it as their
             // parent, by one reference: the last table looked up is remembered by address
             // (the same address is the same name).
@@ -99,6 +97,8 @@ impl<'g> Index<'g> {
                     }
                 }
             };
+            // Only objects of this graph: the others have no status on this side, and the
+            // sort of this graph cannot wait for them.
             let resolve = |list: &[ObjectId<'g>]| -> Vec<usize> {
                 list.iter()
                     .filter_map(number)
