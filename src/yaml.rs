@@ -559,8 +559,11 @@ impl<'a> Parser<'a> {
                 {
                     return Err(Unsupported);
                 }
+                // Bytes, not chars: the delimiters are ASCII, which no other UTF-8 character
+                // contains, so the first one found is where the scalar ends.
                 let end = rest
-                    .find([',', '[', ']', '{', '}', ':', '#'])
+                    .bytes()
+                    .position(|b| matches!(b, b',' | b'[' | b']' | b'{' | b'}' | b':' | b'#'))
                     .unwrap_or(rest.len());
                 let text = rest[..end].trim_end_matches(' ');
                 if text.is_empty() {
