@@ -700,11 +700,17 @@ fn enum_columns(from: &Catalog, to: &Catalog, e: &QName) -> Vec<changes::EnumCol
         let Some(before) = from.tables.get(&t.name) else {
             continue;
         };
-        for c in &t.columns {
+        // The type first: a table has a few columns of one enum, and finding the column
+        // before is a search by name.
+        for c in t
+            .columns
+            .iter()
+            .filter(|c| c.data_type.user_type.as_ref() == Some(e))
+        {
             let was = before
                 .column(&c.name)
                 .is_some_and(|b| b.data_type.user_type.as_ref() == Some(e));
-            if was && c.data_type.user_type.as_ref() == Some(e) {
+            if was {
                 out.push(changes::EnumColumn {
                     table: t.name.clone(),
                     column: c.name.clone(),
