@@ -45,16 +45,30 @@ pub struct Catalog {
 impl Catalog {
     /// Whether the state holds no object at all (declarations aside).
     pub fn is_empty(&self) -> bool {
-        self.roles.is_empty()
-            && self.schemas.is_empty()
-            && self.extensions.is_empty()
-            && self.enums.is_empty()
-            && self.sequences.is_empty()
-            && self.tables.is_empty()
-            && self.functions.is_empty()
-            && self.views.is_empty()
-            && self.default_privileges.is_empty()
-            && self.rows.is_empty()
+        // Every field named: a new kind of object cannot be forgotten here.
+        let Catalog {
+            roles,
+            schemas,
+            extensions,
+            enums,
+            sequences,
+            tables,
+            functions,
+            views,
+            default_privileges,
+            rows,
+            origins: _,
+        } = self;
+        roles.is_empty()
+            && schemas.is_empty()
+            && extensions.is_empty()
+            && enums.is_empty()
+            && sequences.is_empty()
+            && tables.is_empty()
+            && functions.is_empty()
+            && views.is_empty()
+            && default_privileges.is_empty()
+            && rows.is_empty()
     }
 
     pub fn origin(&self, key: &str) -> Option<&Span> {

@@ -482,6 +482,9 @@ struct Builder<'a> {
     kinds: Vec<Vec<(ObjectId<'a>, Node<'a>)>>,
 }
 
+/// How many objects of one kind a table holds.
+type PerTable = fn(&Table) -> usize;
+
 impl<'a> Builder<'a> {
     fn new() -> Builder<'a> {
         Builder {
@@ -495,36 +498,30 @@ impl<'a> Builder<'a> {
         let Some(q) = cat.tables.keys().next() else {
             return;
         };
-        let mut parts = [0usize; 9];
-        for t in cat.tables.values() {
-            let counts = [
-                t.columns.iter().filter(|c| c.default.is_some()).count(),
-                t.columns.iter().filter(|c| c.comment.is_some()).count(),
-                t.checks.len(),
-                t.indexes.len(),
-                t.foreign_keys.len(),
-                t.policies.len(),
-                t.triggers.len(),
-                t.grants.iter().map(|g| g.columns.len().max(1)).sum(),
-                usize::from(t.comment.is_some()),
-            ];
-            for (sum, n) in parts.iter_mut().zip(counts) {
-                *sum += n;
-            }
-        }
-        let kinds = [
-            ObjectId::ColumnDefault(q, ""),
-            ObjectId::ColumnComment(q, ""),
-            ObjectId::Check(q, ""),
-            ObjectId::Index(q, ""),
-            ObjectId::ForeignKey(q, ""),
-            ObjectId::Policy(q, ""),
-            ObjectId::Trigger(q, ""),
-            ObjectId::Grant(Box::new(ObjectId::Table(q)), "", None),
-            ObjectId::Comment(Box::new(ObjectId::Table(q))),
+        // Each kind (named by an identity of it) with the number of them a table has.
+        let table = || Box::new(ObjectId::Table(q));
+        let parts: [(ObjectId<'a>, PerTable); 10] = [
+            (ObjectId::Table(q), |_| 1),
+            (ObjectId::ColumnDefault(q, ""), |t| {
+                t.columns.iter().filter(|c| c.default.is_some()).count()
+            }),
+            (ObjectId::ColumnComment(q, ""), |t| {
+                t.columns.iter().filter(|c| c.comment.is_some()).count()
+            }),
+            (ObjectId::Check(q, ""), |t| t.checks.len()),
+            (ObjectId::Index(q, ""), |t| t.indexes.len()),
+            (ObjectId::ForeignKey(q, ""), |t| t.foreign_keys.len()),
+            (ObjectId::Policy(q, ""), |t| t.policies.len()),
+            (ObjectId::Trigger(q, ""), |t| t.triggers.len()),
+            (ObjectId::Grant(table(), "", None), |t| {
+                t.grants.iter().map(|g| g.columns.len().max(1)).sum()
+            }),
+            (ObjectId::Comment(table()), |t| {
+                usize::from(t.comment.is_some())
+            }),
         ];
-        self.kinds[ObjectId::Table(q).kind()].reserve(cat.tables.len());
-        for (id, n) in kinds.iter().zip(parts) {
+        for (id, per_table) in parts {
+            let n = cat.tables.values().map(|t| per_table(t)).sum();
             self.kinds[id.kind()].reserve(n);
         }
     }
