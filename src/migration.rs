@@ -11,7 +11,7 @@ use crate::diagnostic::{suggest, Diagnostic, Diagnostics, Span};
 use crate::diff;
 use crate::layers::{self, Folded, Layer};
 use crate::lint::{self, LayerFindings};
-use crate::render::{Memoized, RenderError, Renderer, Statement};
+use crate::render::{Memoized, RenderError, Rendered, Renderer, Statement};
 use crate::resolve::is_dbmate_marker;
 use crate::spec::{Project, ProjectSpec};
 
@@ -42,17 +42,24 @@ pub struct Compiled {
     pub folded: Folded,
     pub lint: Vec<LayerFindings>,
     pub files: Vec<GeneratedFile>,
+    /// The statements the compile rendered (read by nothing; the CLI never frees them).
+    pub rendered: Rendered,
 }
 
 /// The whole pipeline for a loaded project: fold, diff each layer both ways, render, frame.
 pub fn compile(project: &Project) -> Result<Compiled, CompileError> {
     let folded = layers::fold(project)?;
     let renderer = Renderer::new(Some(&project.templates_dir()))?;
-    let Output { files, lint } = compile_folded(&folded, &renderer)?;
+    let Output {
+        files,
+        lint,
+        rendered,
+    } = compile_folded(&folded, &renderer)?;
     Ok(Compiled {
         folded,
         lint,
         files,
+        rendered,
     })
 }
 
@@ -124,6 +131,10 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
             }))
         }
     };
+    let rendered = memo
+        .into_inner()
+        .map(Memoized::into_rendered)
+        .unwrap_or_default();
     // The fold succeeded: the templates were loaded after it at the latest.
     let compiled = match renderer
         .into_inner()
@@ -133,15 +144,21 @@ pub fn compile_dir(root: &Path) -> Result<(Project, Compiled), Box<CompileFailur
         Ok(_) => collect_output(
             schema.expect("schema.sql compiles once the fold and the templates succeed"),
             layers.into_iter(),
+            rendered,
         ),
     };
     match compiled {
-        Ok(Output { files, lint }) => Ok((
+        Ok(Output {
+            files,
+            lint,
+            rendered,
+        }) => Ok((
             project,
             Compiled {
                 folded,
                 lint,
                 files,
+                rendered,
             },
         )),
         Err(error) => Err(Box::new(CompileFailure {
@@ -156,6 +173,8 @@ pub struct Output {
     pub files: Vec<GeneratedFile>,
     /// What the lint rules about changes found in each layer's up changes.
     pub lint: Vec<LayerFindings>,
+    /// The statements rendered, for the caller to free (or not).
+    pub rendered: Rendered,
 }
 
 /// Compile every layer (and `schema.sql`). Layers compile independently once folded, so they
@@ -186,7 +205,7 @@ pub fn compile_folded(folded: &Folded, renderer: &Renderer) -> Result<Output, Co
         Job::Layer(result) => result,
         Job::Schema(_) => unreachable!("jobs 1.. are layers"),
     });
-    collect_output(schema, layers)
+    collect_output(schema, layers, memo.into_rendered())
 }
 
 /// A layer's migration and lint findings, its diagnostics, or a template failure.
@@ -196,6 +215,7 @@ type LayerResult = Result<Result<(GeneratedFile, LayerFindings), Diagnostics>, R
 fn collect_output(
     schema: Result<String, CompileError>,
     layers: impl Iterator<Item = LayerResult>,
+    rendered: Rendered,
 ) -> Result<Output, CompileError> {
     let mut files = Vec::new();
     let mut lint = Vec::new();
@@ -216,7 +236,11 @@ fn collect_output(
         path: "schema.sql".into(),
         contents: schema?,
     });
-    Ok(Output { files, lint })
+    Ok(Output {
+        files,
+        lint,
+        rendered,
+    })
 }
 
 /// A layer's migration (up and down, framed) from the states before and after it, and what

@@ -14,7 +14,7 @@ use crate::catalog::{dollar_quote, push_ident, quote_ident, quote_literal, Funct
 use crate::diff::Change;
 
 mod memo;
-pub use memo::Memoized;
+pub use memo::{Memoized, Rendered};
 
 macro_rules! builtin_templates {
     ($($name:literal),* $(,)?) => {
