@@ -128,15 +128,21 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
     // The lock to write: compiled files, release marks carried over where still valid.
     let mut lock = Lock::default();
 
-    // Each compiled file's sha256, once, on all cores: at thousands of tables the files are
-    // tens of megabytes.
-    let shas: Vec<String> =
-        crate::parallel::map(files.len(), |i| sha256_hex(files[i].contents.as_bytes()));
-    for (f, sha) in files.iter().zip(&shas) {
+    // Each compiled file's sha256 and whether the disk holds it already, once, on all cores:
+    // at thousands of tables the files are tens of megabytes.
+    let (shas, current): (Vec<String>, Vec<bool>) = crate::parallel::map(files.len(), |i| {
+        let f = &files[i];
+        (sha256_hex(f.contents.as_bytes()), ctx.holds(f))
+    })
+    .into_iter()
+    .unzip();
+    for ((f, sha), &current) in files.iter().zip(&shas).zip(&current) {
         let sha = sha.clone();
         let Some((version, name)) = migration_of(&f.path) else {
             lock.files.insert(f.path.clone(), sha.clone());
-            ctx.compare_file(f, old_lock.sha_of(&f.path), &mut findings);
+            if !current {
+                ctx.compare_file(f, old_lock.sha_of(&f.path), &mut findings);
+            }
             continue;
         };
         let entry = old_lock.migrations.get(version);
@@ -196,7 +202,9 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
             }
             _ => {
                 let on_disk_sha = entry.filter(|e| e.name == name).map(|e| e.sha256.as_str());
-                ctx.compare_file(f, on_disk_sha, &mut findings);
+                if !current {
+                    ctx.compare_file(f, on_disk_sha, &mut findings);
+                }
                 lock.migrations.insert(
                     version.to_string(),
                     LockedMigration {
@@ -436,7 +444,36 @@ impl Ctx<'_> {
         self.finding(kind, path, d, diff, blocks)
     }
 
-    /// One compiled file against the disk, knowing the sha the lock records for it.
+    /// Whether the file on disk holds exactly `f`'s text. Read in blocks into one buffer:
+    /// files that are current, nearly all of them, cost no allocation of their size.
+    fn holds(&self, f: &GeneratedFile) -> bool {
+        use std::io::Read as _;
+        let Ok(mut file) = std::fs::File::open(self.dir.join(&f.path)) else {
+            return false;
+        };
+        let mut rest = f.contents.as_bytes();
+        if file.metadata().map_or(true, |m| m.len() != rest.len() as u64) {
+            return false;
+        }
+        let mut block = vec![0; 1 << 16];
+        loop {
+            let n = match file.read(&mut block) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            };
+            if n == 0 {
+                return rest.is_empty();
+            }
+            match rest.split_at_checked(n) {
+                Some((head, tail)) if head == &block[..n] => rest = tail,
+                _ => return false,
+            }
+        }
+    }
+
+    /// One compiled file against the disk, knowing the sha the lock records for it (for a
+    /// file that [`Ctx::holds`] found not current).
     fn compare_file(&self, f: &GeneratedFile, locked: Option<&str>, out: &mut Vec<Finding>) {
         let on_disk = match std::fs::read(self.dir.join(&f.path)) {
             Ok(bytes) => bytes,
