@@ -83,12 +83,13 @@ impl Analysis {
 
 /// Compare `files` (compiled from `project`) with the project's generated folder and lock.
 /// Reads only.
-pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
+pub fn analyze(project: &Project, files: &[GeneratedFile], diffs: Diffs) -> Analysis {
     let dir = project.generated_dir();
     let shown = project.config.generated.trim_end_matches('/').to_string();
     let ctx = Ctx {
         dir: &dir,
         shown: &shown,
+        diffs,
     };
     let mut findings = Vec::new();
 
@@ -132,7 +133,10 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
     // at thousands of tables the files are tens of megabytes.
     let (shas, current): (Vec<String>, Vec<bool>) = crate::parallel::map(files.len(), |i| {
         let f = &files[i];
-        (sha256_hex(f.contents.as_bytes()), ctx.holds(f))
+        (
+            sha256_hex(f.contents.as_bytes()),
+            crate::migration::holds(&dir.join(&f.path), &f.contents),
+        )
     })
     .into_iter()
     .unzip();
@@ -173,11 +177,11 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
                 let on_disk = std::fs::read_to_string(dir.join(&f.path)).ok();
                 // Show the change against the released text when the file still holds it.
                 let released_text = on_disk.filter(|t| sha256_hex(t.as_bytes()) == e.sha256);
-                let diff = ctx.diff(&Staleness::Changed {
+                let stale = Staleness::Changed {
                     path: f.path.clone(),
                     on_disk: released_text.clone().unwrap_or_default(),
                     expected: f.contents.clone(),
-                });
+                };
                 let source = layer_source.get(version).map_or("its layer", |s| s);
                 let line = released_text
                     .as_deref()
@@ -195,7 +199,7 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
                         ctx.shown,
                         if released_text.is_some() { "; the diff shows what would change" } else { "" }
                     )),
-                    diff,
+                    Some(stale),
                     Blocks::Always,
                 ));
                 lock.migrations.insert(version.to_string(), e.clone());
@@ -268,7 +272,7 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
                     "extra",
                     &path,
                     Some("its layer is gone; `schemac generate` removes it"),
-                    ctx.diff(&Staleness::Extra {
+                    Some(Staleness::Extra {
                         path: path.clone(),
                         on_disk: String::from_utf8_lossy(&text).into(),
                     }),
@@ -310,7 +314,7 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
                         "extra",
                         &path,
                         Some(&note),
-                        ctx.diff(&Staleness::Extra {
+                        Some(Staleness::Extra {
                             path: path.clone(),
                             on_disk: String::from_utf8_lossy(&text).into(),
                         }),
@@ -373,7 +377,7 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
                 _ => None,
             };
             let kind = if lock_on_disk { "stale" } else { "missing" };
-            findings.push(ctx.plain(kind, LOCK_FILE, note, ctx.diff(&s), Blocks::Never));
+            findings.push(ctx.plain(kind, LOCK_FILE, note, Some(s), Blocks::Never));
         }
     }
 
@@ -385,9 +389,21 @@ pub fn analyze(project: &Project, files: &[GeneratedFile]) -> Analysis {
     }
 }
 
+/// Which findings [`analyze`] gives a diff: rendering one is the largest cost of a finding
+/// (at 5,000 tables the files of a new project are 36 MB of missing text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diffs {
+    /// Every finding about a file's text (`check`, `release`, `bundle` show them all).
+    All,
+    /// Only those that stop `generate` (with or without `--force`): it repairs the others
+    /// without showing them.
+    Blocking,
+}
+
 struct Ctx<'a> {
     dir: &'a Path,
     shown: &'a str,
+    diffs: Diffs,
 }
 
 impl Ctx<'_> {
@@ -399,23 +415,30 @@ impl Ctx<'_> {
         }
     }
 
-    fn diff(&self, s: &Staleness) -> Option<String> {
-        Some(unified_diff(self.shown, s))
+    /// Whether a finding that `blocks` so gets its diff.
+    fn wants_diff(&self, blocks: Blocks) -> bool {
+        match self.diffs {
+            Diffs::All => true,
+            Diffs::Blocking => matches!(blocks, Blocks::UnlessForced | Blocks::Always),
+        }
     }
 
+    /// A finding, with the diff of `stale` when [`Ctx::wants_diff`].
     fn finding(
         &self,
         kind: &'static str,
         path: &str,
         diagnostic: Diagnostic,
-        diff: Option<String>,
+        stale: Option<Staleness>,
         blocks: Blocks,
     ) -> Finding {
         Finding {
             kind,
             path: format!("{}/{path}", self.shown),
             diagnostic,
-            diff,
+            diff: stale
+                .filter(|_| self.wants_diff(blocks))
+                .map(|s| unified_diff(self.shown, &s)),
             blocks,
         }
     }
@@ -426,7 +449,7 @@ impl Ctx<'_> {
         kind: &'static str,
         path: &str,
         note: Option<&str>,
-        diff: Option<String>,
+        stale: Option<Staleness>,
         blocks: Blocks,
     ) -> Finding {
         let code = match kind {
@@ -441,47 +464,24 @@ impl Ctx<'_> {
         };
         let mut d = Diagnostic::error(code, message).at(Some(self.span(path, 1, 1)));
         d.help = note.map(str::to_string);
-        self.finding(kind, path, d, diff, blocks)
-    }
-
-    /// Whether the file on disk holds exactly `f`'s text. Read in blocks into one buffer:
-    /// files that are current, nearly all of them, cost no allocation of their size.
-    fn holds(&self, f: &GeneratedFile) -> bool {
-        use std::io::Read as _;
-        let Ok(mut file) = std::fs::File::open(self.dir.join(&f.path)) else {
-            return false;
-        };
-        let mut rest = f.contents.as_bytes();
-        if file.metadata().map_or(true, |m| m.len() != rest.len() as u64) {
-            return false;
-        }
-        let mut block = vec![0; 1 << 16];
-        loop {
-            let n = match file.read(&mut block) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return false,
-            };
-            if n == 0 {
-                return rest.is_empty();
-            }
-            match rest.split_at_checked(n) {
-                Some((head, tail)) if head == &block[..n] => rest = tail,
-                _ => return false,
-            }
-        }
+        self.finding(kind, path, d, stale, blocks)
     }
 
     /// One compiled file against the disk, knowing the sha the lock records for it (for a
-    /// file that [`Ctx::holds`] found not current).
+    /// file that [`crate::migration::holds`] found not current).
     fn compare_file(&self, f: &GeneratedFile, locked: Option<&str>, out: &mut Vec<Finding>) {
         let on_disk = match std::fs::read(self.dir.join(&f.path)) {
             Ok(bytes) => bytes,
             Err(_) => {
-                let s = Staleness::Missing {
+                let blocks = match locked {
+                    Some(_) => Blocks::UnlessForced,
+                    None => Blocks::Never,
+                };
+                // Not even copied when no diff is wanted: the text of a new project's files.
+                let s = self.wants_diff(blocks).then(|| Staleness::Missing {
                     path: f.path.clone(),
                     expected: f.contents.clone(),
-                };
+                });
                 if locked.is_some() {
                     out.push(self.finding(
                         "deleted",
@@ -489,11 +489,11 @@ impl Ctx<'_> {
                         Diagnostic::error("E304", "generated file was deleted")
                             .at(Some(self.span(&f.path, 1, 1)))
                             .help("to remove a migration, delete its layer in the specs (an unreleased one) or add a layer that undoes it; `schemac generate --force` writes the file again"),
-                        self.diff(&s),
-                        Blocks::UnlessForced,
+                        s,
+                        blocks,
                     ));
                 } else {
-                    out.push(self.plain("missing", &f.path, None, self.diff(&s), Blocks::Never));
+                    out.push(self.plain("missing", &f.path, None, s, blocks));
                 }
                 return;
             }
@@ -518,14 +518,14 @@ impl Ctx<'_> {
                     Diagnostic::error("E303", "generated file was edited by hand")
                         .at(Some(self.span(&f.path, line, 1)))
                         .help("it matches neither the specs nor what schemac last wrote (the lock): put the change into the specs; `schemac generate --force` overwrites the file (the diff shows what would be lost)"),
-                    self.diff(&s),
+                    Some(s),
                     Blocks::UnlessForced,
                 ));
             }
             _ => {
                 let note = merged
                     .then_some("it holds git conflict markers; `schemac generate` writes it anew");
-                out.push(self.plain("stale", &f.path, note, self.diff(&s), Blocks::Never));
+                out.push(self.plain("stale", &f.path, note, Some(s), Blocks::Never));
             }
         }
     }

@@ -489,19 +489,54 @@ pub enum WriteError {
 /// Write every file whose contents differ, each to a temporary name then renamed. Returns
 /// the paths written.
 pub fn write_all(generated_dir: &Path, files: &[GeneratedFile]) -> Result<Vec<String>, WriteError> {
-    let mut written = Vec::new();
-    for f in files {
+    // On all cores: each file is written and synced on its own (a new project of 5,000
+    // tables is 52 files, 36 MB).
+    let wrote = crate::parallel::map(files.len(), |i| {
+        let f = &files[i];
         let path = generated_dir.join(&f.path);
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(f.contents.as_str()) {
-            continue;
+        if holds(&path, &f.contents) {
+            return Ok(None);
         }
-        write_atomic(&path, &f.contents).map_err(|source| WriteError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        written.push(f.path.clone());
+        match write_atomic(&path, &f.contents) {
+            Ok(()) => Ok(Some(f.path.clone())),
+            Err(source) => Err(WriteError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    });
+    wrote.into_iter().filter_map(Result::transpose).collect()
+}
+
+/// Whether the file at `path` holds exactly `contents`. Read in blocks into one buffer: the
+/// files that are current, nearly all of them, cost no allocation of their size.
+pub fn holds(path: &Path, contents: &str) -> bool {
+    use std::io::Read as _;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut rest = contents.as_bytes();
+    if file
+        .metadata()
+        .map_or(true, |m| m.len() != rest.len() as u64)
+    {
+        return false;
     }
-    Ok(written)
+    let mut block = vec![0; 1 << 16];
+    loop {
+        let n = match file.read(&mut block) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return rest.is_empty();
+        }
+        match rest.split_at_checked(n) {
+            Some((head, tail)) if head == &block[..n] => rest = tail,
+            _ => return false,
+        }
+    }
 }
 
 pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {

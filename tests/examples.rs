@@ -53,7 +53,8 @@ fn example_generated_files_are_current() {
             .unwrap_or_else(|f| panic!("examples/{name} does not compile:\n{}", failure_text(&f)));
         let files = compiled.files;
         // What `schemac check` compares: every file, and the lock (checksums, release marks).
-        let findings = schemac::integrity::analyze(&project, &files).findings;
+        let findings =
+            schemac::integrity::analyze(&project, &files, schemac::integrity::Diffs::All).findings;
         let diffs: String = findings
             .iter()
             .map(|f| {

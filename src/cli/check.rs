@@ -19,7 +19,8 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     // The stages of `check`: the integrity of generated/ (files, lock, release marks, version
     // order), then the lint rules over the states and the planned changes.
     let files = &compiled.files;
-    let findings: Vec<Finding> = integrity::analyze(&project, files).findings;
+    let findings: Vec<Finding> =
+        integrity::analyze(&project, files, integrity::Diffs::All).findings;
     let lint = match crate::lint::lint(&project, &compiled.folded, &compiled.lint) {
         Ok(r) => r,
         Err(d) => {

@@ -21,7 +21,7 @@ pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode>
     let files = &compiled.files;
     let generated = &project.config.generated;
     let dir = project.generated_dir();
-    let analysis = integrity::analyze(&project, files);
+    let analysis = integrity::analyze(&project, files, integrity::Diffs::Blocking);
     let blocking: Vec<_> = analysis.blocking(force).into_iter().cloned().collect();
     if !blocking.is_empty() {
         if format == Format::Json {

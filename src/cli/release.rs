@@ -18,7 +18,7 @@ pub fn run(root: &Path, format: Format, through: Option<&str>) -> anyhow::Result
         Err(code) => return Ok(code),
     };
     let files = &compiled.files;
-    let mut analysis = integrity::analyze(&project, files);
+    let mut analysis = integrity::analyze(&project, files, integrity::Diffs::All);
     if !analysis.findings.is_empty() {
         return Ok(super::refuse(
             root,
