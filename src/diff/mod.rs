@@ -221,12 +221,12 @@ fn diff_indexed(
                 continue;
             }
             let node = ix.prev.node(i);
-            let e = &ix.prev.edges[i];
+            let e = ix.prev.edges(i);
             let is_table = matches!(node.object, Object::Table(_));
             let gone = e
                 .parents
                 .iter()
-                .chain(&e.deps)
+                .chain(e.deps)
                 .copied()
                 .find(|&d| match status[d] {
                     Status::Drop | Status::Replace => true,
@@ -287,7 +287,7 @@ fn diff_indexed(
     let mut late = Vec::new();
     for &i in order.iter().rev() {
         let node = ix.prev.node(i);
-        let e = &ix.prev.edges[i];
+        let e = ix.prev.edges(i);
         let sink = if deferred[i] { &mut late } else { &mut out };
         // Goes away with its parent, unless the parent is a schema the project did not
         // create (`public`, external ones): that stays, and so would its grants.
@@ -321,7 +321,8 @@ fn diff_indexed(
         .collect();
     // A column default's one parent is its table.
     let table_altered = |i: usize| {
-        ix.next.edges[i]
+        ix.next
+            .edges(i)
             .parents
             .iter()
             .any(|&p| status[p] == Status::Alter)

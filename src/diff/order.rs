@@ -16,24 +16,40 @@ use super::graph::{Graph, Node, Object, ObjectId};
 use crate::catalog::QName;
 
 /// A node's edges, as numbers of objects of the node's own graph.
-#[derive(Default)]
-pub(super) struct Edges {
-    pub parents: Vec<usize>,
-    pub deps: Vec<usize>,
+#[derive(Clone, Copy)]
+pub(super) struct Edges<'s> {
+    pub parents: &'s [usize],
+    pub deps: &'s [usize],
     /// Run-time references (`Node::after`).
-    pub after: Vec<usize>,
+    pub after: &'s [usize],
 }
 
 /// One graph of the two, by number.
 pub(super) struct Side<'g> {
     pub nodes: Vec<Option<&'g Node<'g>>>,
-    pub edges: Vec<Edges>,
+    /// The edges of every node, one node after the other, each node's parents, deps and
+    /// run-time references in turn: two allocations for a side, not three for each node.
+    flat: Vec<usize>,
+    /// Where each node's parents, deps and run-time references end in `flat` (a node's
+    /// parents start where the node before it ends).
+    ends: Vec<[u32; 3]>,
 }
 
 impl<'g> Side<'g> {
     /// The node numbered `i` (which must be in this graph).
     pub fn node(&self, i: usize) -> &'g Node<'g> {
         self.nodes[i].expect("a node of this graph")
+    }
+
+    /// The edges of the node numbered `i` (none when it is not in this graph).
+    pub fn edges(&self, i: usize) -> Edges<'_> {
+        let start = i.checked_sub(1).map_or(0, |b| self.ends[b][2] as usize);
+        let [p, d, a] = self.ends[i].map(|e| e as usize);
+        Edges {
+            parents: &self.flat[start..p],
+            deps: &self.flat[p..d],
+            after: &self.flat[d..a],
+        }
     }
 }
 
@@ -99,24 +115,27 @@ impl<'g> Index<'g> {
             };
             // Only objects of this graph: the others have no status on this side, and the
             // sort of this graph cannot wait for them.
-            let resolve = |list: &[ObjectId<'g>]| -> Vec<usize> {
-                list.iter()
-                    .filter_map(number)
-                    .filter(|&d| nodes[d].is_some())
-                    .collect()
+            let mut flat: Vec<usize> = Vec::with_capacity(2 * nodes.len());
+            let mut resolve = |list: &[ObjectId<'g>]| -> u32 {
+                flat.extend(
+                    list.iter()
+                        .filter_map(number)
+                        .filter(|&d| nodes[d].is_some()),
+                );
+                u32::try_from(flat.len()).expect("fewer than 2^32 edges")
             };
-            let edges = nodes
+            let ends = nodes
                 .iter()
                 .map(|n| match n {
-                    Some(node) => Edges {
-                        parents: resolve(&node.parents),
-                        deps: resolve(&node.deps),
-                        after: resolve(&node.after),
-                    },
-                    None => Edges::default(),
+                    Some(node) => [
+                        resolve(&node.parents),
+                        resolve(&node.deps),
+                        resolve(&node.after),
+                    ],
+                    None => [resolve(&[]); 3],
                 })
                 .collect();
-            Side { nodes, edges }
+            Side { nodes, flat, ends }
         };
         let prev = side(prev_nodes);
         let next = side(next_nodes);
@@ -156,7 +175,7 @@ pub(super) fn topo_order(
         if for_drop && !matches!(side.node(i).object, Object::Rows(_)) {
             &[]
         } else {
-            &side.edges[i].after
+            side.edges(i).after
         }
     };
     let members: Vec<usize> = (0..n).filter(|&i| subset[i]).collect();
@@ -165,21 +184,21 @@ pub(super) fn topo_order(
     let mut seen: Vec<usize> = vec![usize::MAX; n];
     let mut stack: Vec<usize> = Vec::new();
     for &id in &members {
-        let e = &side.edges[id];
-        for &k in e.parents.iter().chain(&e.deps).chain(soft(id)) {
+        let e = side.edges(id);
+        for &k in e.parents.iter().chain(e.deps).chain(soft(id)) {
             if subset[k] && k != id {
                 needs[id].push(k);
             }
         }
         if !for_drop {
-            stack.extend(e.parents.iter().chain(&e.deps).filter(|&&k| !subset[k]));
+            stack.extend(e.parents.iter().chain(e.deps).filter(|&&k| !subset[k]));
             while let Some(k) = stack.pop() {
                 if seen[k] == id {
                     continue;
                 }
                 seen[k] = id;
-                let ek = &side.edges[k];
-                for &d in ek.parents.iter().chain(&ek.deps) {
+                let ek = side.edges(k);
+                for &d in ek.parents.iter().chain(ek.deps) {
                     if subset[d] {
                         if d != id {
                             needs[id].push(d);
@@ -190,12 +209,12 @@ pub(super) fn topo_order(
                 }
             }
         } else {
-            for &pk in &e.parents {
+            for &pk in e.parents {
                 if !subset[pk] {
                     continue;
                 }
                 for &k in e.deps.iter().chain(soft(id)) {
-                    if subset[k] && k != pk && !side.edges[k].parents.contains(&pk) {
+                    if subset[k] && k != pk && !side.edges(k).parents.contains(&pk) {
                         needs[pk].push(k);
                     }
                 }
@@ -247,8 +266,8 @@ pub(super) fn closure(side: &Side<'_>, dropping: &[bool], roots: &BTreeSet<usize
         return out;
     }
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, e) in side.edges.iter().enumerate() {
-        for &p in &e.parents {
+    for i in 0..n {
+        for &p in side.edges(i).parents {
             children[p].push(i);
         }
     }
@@ -258,11 +277,11 @@ pub(super) fn closure(side: &Side<'_>, dropping: &[bool], roots: &BTreeSet<usize
             continue;
         }
         out[id] = true;
-        let e = &side.edges[id];
-        stack.extend(e.parents.iter().chain(&e.deps).filter(|&&d| dropping[d]));
+        let e = side.edges(id);
+        stack.extend(e.parents.iter().chain(e.deps).filter(|&&d| dropping[d]));
         // Children of a deferred parent stay until it goes, and so does what they need.
         for &child in &children[id] {
-            stack.extend(side.edges[child].deps.iter().filter(|&&d| dropping[d]));
+            stack.extend(side.edges(child).deps.iter().filter(|&&d| dropping[d]));
         }
     }
     out
