@@ -455,7 +455,7 @@ fn section<'a>(out: &mut String, stmts: impl ExactSizeIterator<Item = &'a Statem
 
 /// A generated file may contain exactly one up and one down marker, ours.
 fn check_markers(contents: &str, layer: &Layer) -> Result<(), Diagnostic> {
-    let markers: Vec<&str> = contents.lines().filter(|l| is_dbmate_marker(l)).collect();
+    let markers = marker_lines(contents);
     if markers == ["-- migrate:up", "-- migrate:down"]
         || markers == ["-- migrate:up transaction:false", "-- migrate:down"]
     {
@@ -475,6 +475,35 @@ fn check_markers(contents: &str, layer: &Layer) -> Result<(), Diagnostic> {
     Err(Diagnostic::error("E054", "a value in this layer puts a line starting with `-- migrate:` into the migration")
         .at(Some(Span { file: layer.source.as_str().into(), line, col }))
         .help("dbmate splits files at such lines; remove the line break before `-- migrate:` in comments, names or values"))
+}
+
+/// The lines of `text` that dbmate reads as markers, as `str::lines` gives them. Only a line
+/// that holds `migrate:` can be one: those are found by searching for it (a migration is
+/// megabytes of lines, a handful of them markers; memchr's search is vectorised).
+fn marker_lines(text: &str) -> Vec<&str> {
+    let mut markers = Vec::new();
+    let mut checked = 0; // the end of the last line looked at
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"migrate:") {
+        if at < checked {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |n| n + 1);
+        let (end, next) = match memchr::memchr(b'\n', &text.as_bytes()[at..]) {
+            Some(n) => (at + n, at + n + 1),
+            None => (text.len(), text.len()),
+        };
+        // A line break is `\n` or `\r\n`.
+        let line = &text[start..end];
+        let line = match next > end {
+            true => line.strip_suffix('\r').unwrap_or(line),
+            false => line,
+        };
+        if is_dbmate_marker(line) {
+            markers.push(line);
+        }
+        checked = next;
+    }
+    markers
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -636,4 +665,33 @@ pub fn unified_diff(generated_name: &str, s: &Staleness) -> String {
             &format!("b/{shown} (from specs)"),
         )
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `marker_lines` gives what filtering `str::lines` gives, for every text of up to five
+    /// pieces drawn from those that make or break a marker (line breaks of both kinds, a lone
+    /// `\r`, Unicode whitespace, two markers on one line, none at the end).
+    #[test]
+    fn marker_lines_are_the_marker_lines_of_lines() {
+        const PIECES: [&str; 10] = [
+            "--", "-", " ", "\t", "\r", "\n", "migrate:", "up", "\u{a0}", "x",
+        ];
+        let mut texts = vec![String::new()];
+        let mut all = 0;
+        for _ in 0..5 {
+            texts = texts
+                .iter()
+                .flat_map(|t| PIECES.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            for text in &texts {
+                let expected: Vec<&str> = text.lines().filter(|l| is_dbmate_marker(l)).collect();
+                assert_eq!(marker_lines(text), expected, "{text:?}");
+                all += 1;
+            }
+        }
+        assert_eq!(all, 111_110);
+    }
 }
