@@ -698,16 +698,20 @@ fn retyped_columns<'a>(
 fn enum_columns(from: &Catalog, to: &Catalog, e: &QName) -> Vec<changes::EnumColumn> {
     let mut out = Vec::new();
     for t in to.tables.values() {
-        let Some(before) = from.tables.get(&t.name) else {
-            continue;
-        };
-        // The type first: a table has a few columns of one enum, and finding the column
-        // before is a search by name.
-        for c in t
+        // The type first: most tables have no column of one enum, and finding the table
+        // and the column before are searches by name.
+        let mut of_e = t
             .columns
             .iter()
             .filter(|c| c.data_type.user_type.as_ref() == Some(e))
-        {
+            .peekable();
+        if of_e.peek().is_none() {
+            continue;
+        }
+        let Some(before) = from.tables.get(&t.name) else {
+            continue;
+        };
+        for c in of_e {
             let was = before
                 .column(&c.name)
                 .is_some_and(|b| b.data_type.user_type.as_ref() == Some(e));
