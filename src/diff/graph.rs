@@ -578,9 +578,12 @@ fn sort_nearly_sorted<T>(list: &mut [(ObjectId<'_>, T)]) {
 
 impl ObjectId<'_> {
     const KINDS: usize = 20;
+    /// The first kind that is a part of a table (`ColumnDefault`) or of another object
+    /// (grants, comments, rows): the kinds before it are whole objects.
+    pub(super) const FIRST_PART: usize = 10;
 
     /// The identity's variant, numbered in declaration order (which derived `Ord` follows).
-    fn kind(&self) -> usize {
+    pub(super) fn kind(&self) -> usize {
         match self {
             ObjectId::Role(_) => 0,
             ObjectId::Membership { .. } => 1,
@@ -1136,6 +1139,12 @@ mod tests {
             sorted, ids,
             "variants sort in the order `kind` numbers them"
         );
+        // The numbering hashes the whole objects and searches the parts.
+        assert!(matches!(
+            ids[ObjectId::FIRST_PART],
+            ObjectId::ColumnDefault(..)
+        ));
+        assert!(matches!(ids[ObjectId::FIRST_PART - 1], ObjectId::View(_)));
     }
 
     #[test]

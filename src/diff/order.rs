@@ -92,9 +92,25 @@ impl<'g> Index<'g> {
             prev_nodes.push(p);
             next_nodes.push(n);
         }
-        // A fast hash: the identities are schemac's own, and the map lives for one diff.
-        let numbers: HashMap<&ObjectId, usize, FixedState> =
-            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        // What nodes refer to are whole objects (roles, schemas, types, tables, functions):
+        // those are hashed (a fast hash: the identities are schemac's own, and the map lives
+        // for one diff). Parts of tables, most of the objects, are found by halving their
+        // kind's numbers, should anything refer to one.
+        let parts = ids.partition_point(|id| id.kind() < ObjectId::FIRST_PART);
+        let numbers: HashMap<&ObjectId, usize, FixedState> = ids[..parts]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let numbered = |d: &ObjectId<'g>| -> Option<usize> {
+            if d.kind() < ObjectId::FIRST_PART {
+                return numbers.get(d).copied();
+            }
+            ids[parts..]
+                .binary_search_by(|id| (*id).cmp(d))
+                .ok()
+                .map(|i| parts + i)
+        };
         let side = |nodes: Vec<Option<&'g Node<'g>>>| {
             // The parts of a table follow each other in their graph and all name it as their
             // parent, by one reference: the last table looked up is remembered by address
@@ -102,12 +118,12 @@ impl<'g> Index<'g> {
             let last_table: Cell<Option<(&'g QName, Option<usize>)>> = Cell::new(None);
             let number = |d: &ObjectId<'g>| -> Option<usize> {
                 let ObjectId::Table(q) = d else {
-                    return numbers.get(d).copied();
+                    return numbered(d);
                 };
                 match last_table.get() {
                     Some((t, n)) if std::ptr::eq(t, *q) => n,
                     _ => {
-                        let n = numbers.get(d).copied();
+                        let n = numbered(d);
                         last_table.set(Some((q, n)));
                         n
                     }
