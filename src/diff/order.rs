@@ -94,8 +94,8 @@ impl<'g> Index<'g> {
         }
         // What nodes refer to are whole objects (roles, schemas, types, tables, functions):
         // those are hashed (a fast hash: the identities are schemac's own, and the map lives
-        // for one diff). Parts of tables, most of the objects, are found by halving their
-        // kind's numbers, should anything refer to one.
+        // for one diff). Parts (of tables, grants, comments), most of the objects, are found
+        // by halving the numbers of the parts, should anything refer to one.
         let parts = ids.partition_point(|id| id.kind() < ObjectId::FIRST_PART);
         let numbers: HashMap<&ObjectId, usize, FixedState> = ids[..parts]
             .iter()
