@@ -14,6 +14,19 @@ fn cores() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get()))
 }
 
+/// `a()` and `b()`, `a` on another thread when there are cores for both (`SCHEMAC_THREADS`).
+/// A panic in either is raised again here.
+pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    if cores() <= 1 {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let a = s.spawn(a);
+        let b = b();
+        (a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), b)
+    })
+}
+
 /// `job(0)`, `job(1)`, ... `job(n - 1)`, run on the machine's cores (or `SCHEMAC_THREADS`),
 /// in order. A panic in a job is raised again here.
 pub fn map<R: Send>(n: usize, job: impl Fn(usize) -> R + Sync) -> Vec<R> {

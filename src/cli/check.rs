@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::Format;
-use crate::findings::{Blocks, Finding};
+use crate::findings::Blocks;
 use crate::integrity;
 use crate::migration;
 
@@ -17,11 +17,14 @@ pub fn run(root: &Path, format: Format) -> anyhow::Result<ExitCode> {
     };
     let generated = &project.config.generated;
     // The stages of `check`: the integrity of generated/ (files, lock, release marks, version
-    // order), then the lint rules over the states and the planned changes.
+    // order) and the lint rules over the states and the planned changes. They are
+    // independent: the lint rules run on another core meanwhile.
     let files = &compiled.files;
-    let findings: Vec<Finding> =
-        integrity::analyze(&project, files, integrity::Diffs::All).findings;
-    let lint = match crate::lint::lint(&project, &compiled.folded, &compiled.lint) {
+    let (lint, findings) = crate::parallel::join(
+        || crate::lint::lint(&project, &compiled.folded, &compiled.lint),
+        || integrity::analyze(&project, files, integrity::Diffs::All).findings,
+    );
+    let lint = match lint {
         Ok(r) => r,
         Err(d) => {
             let e = migration::CompileError::Diagnostics(d);
