@@ -43,6 +43,8 @@ pub struct Analysis {
     /// layers that the lock shows schemac wrote; with `--force` also hand-edited leftovers
     /// and renamed copies.
     pub removable: Vec<(String, Blocks)>,
+    /// For each compiled file (in their order), whether the disk holds it already.
+    pub current: Vec<bool>,
 }
 
 impl Analysis {
@@ -55,6 +57,16 @@ impl Analysis {
                 Blocks::UnlessForced => !force,
                 Blocks::Never | Blocks::NotGenerated => false,
             })
+            .collect()
+    }
+
+    /// The compiled files whose text the disk does not hold yet (those `generate` writes).
+    pub fn to_write<'f>(&self, files: &'f [GeneratedFile]) -> Vec<&'f GeneratedFile> {
+        files
+            .iter()
+            .zip(&self.current)
+            .filter(|(_, &current)| !current)
+            .map(|(f, _)| f)
             .collect()
     }
 
@@ -386,6 +398,7 @@ pub fn analyze(project: &Project, files: &[GeneratedFile], diffs: Diffs) -> Anal
         lock,
         lock_on_disk,
         removable,
+        current,
     }
 }
 

@@ -493,11 +493,10 @@ fn marker_lines(text: &str) -> Vec<&str> {
             None => (text.len(), text.len()),
         };
         // A line break is `\n` or `\r\n`.
-        let line = &text[start..end];
-        let line = match next > end {
-            true => line.strip_suffix('\r').unwrap_or(line),
-            false => line,
-        };
+        let mut line = &text[start..end];
+        if next > end {
+            line = line.strip_suffix('\r').unwrap_or(line);
+        }
         if is_dbmate_marker(line) {
             markers.push(line);
         }
@@ -515,26 +514,25 @@ pub enum WriteError {
     },
 }
 
-/// Write every file whose contents differ, each to a temporary name then renamed. Returns
-/// the paths written.
-pub fn write_all(generated_dir: &Path, files: &[GeneratedFile]) -> Result<Vec<String>, WriteError> {
+/// Write `files` (those whose text the disk does not hold: [`holds`]), each to a temporary
+/// name then renamed. Returns the paths written.
+pub fn write_all(
+    generated_dir: &Path,
+    files: &[&GeneratedFile],
+) -> Result<Vec<String>, WriteError> {
     // On all cores: each file is written and synced on its own (a new project of 5,000
     // tables is 52 files, 36 MB).
-    let wrote = crate::parallel::map(files.len(), |i| {
-        let f = &files[i];
+    crate::parallel::map(files.len(), |i| {
+        let f = files[i];
         let path = generated_dir.join(&f.path);
-        if holds(&path, &f.contents) {
-            return Ok(None);
-        }
-        match write_atomic(&path, &f.contents) {
-            Ok(()) => Ok(Some(f.path.clone())),
-            Err(source) => Err(WriteError::Io {
-                path: path.display().to_string(),
-                source,
-            }),
-        }
-    });
-    wrote.into_iter().filter_map(Result::transpose).collect()
+        write_atomic(&path, &f.contents).map_err(|source| WriteError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(f.path.clone())
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Whether the file at `path` holds exactly `contents`. Read in blocks into one buffer: the

@@ -45,7 +45,7 @@ pub fn run(root: &Path, format: Format, force: bool) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(1));
     }
 
-    let mut written = migration::write_all(&dir, files)?;
+    let mut written = migration::write_all(&dir, &analysis.to_write(files))?;
     let mut removed = Vec::new();
     for path in analysis.to_remove(force) {
         let full = dir.join(path);
